@@ -1,0 +1,2 @@
+export { init, info, BACKEND_NAMES } from './backend.js';
+export type { BackendName, BackendOptions, BackendInfo } from './backend.js';

@@ -1,0 +1,27 @@
+/**
+ * akin: deep metric learning for TypeScript.
+ *
+ * ```ts
+ * import * as akin from 'akin';
+ * await akin.backend.init();
+ * ```
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** The single TensorFlow.js instance akin computes with. */
+export { tf };
+export * as backend from './backend/index.js';
+export * as core from './core/index.js';
+export * as distances from './distances/index.js';
+export * as reducers from './reducers/index.js';
+export * as losses from './losses/index.js';
+export * as miners from './miners/index.js';
+export * as samplers from './samplers/index.js';
+export * as data from './data/index.js';
+export * as models from './models/index.js';
+export * as train from './train/index.js';
+export * as eval from './eval/index.js';
+export { AkinError, ConfigError, DataError, ShapeError } from './core/errors.js';
+export { createRandom } from './core/random.js';
+export type { Random } from './core/random.js';
+export type { TripletIndices, PairIndices, IndexTuple } from './core/indices.js';

@@ -1,0 +1,12 @@
+import type { ComponentConfig } from '../core/registry.js';
+import { registry } from './registry.js';
+
+export * from './base-miner.js';
+export { registry };
+
+/** Builds a component of this family from `{ className, config }` (or its class name). */
+export function fromConfig(spec: ComponentConfig | string): ReturnType<typeof registry.fromConfig> {
+  return registry.fromConfig(spec);
+}
+
+// Concrete classes (each registers itself with `registry` when imported):
