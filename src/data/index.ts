@@ -1,1 +1,2 @@
 // data: public exports
+export * from './dataset.js';
