@@ -4,3 +4,4 @@ export * from './registry.js';
 export * from './random.js';
 export * from './tensor.js';
 export * from './indices.js';
+export * from './fs.js';
