@@ -1,2 +1,7 @@
 // data: public exports
 export * from './dataset.js';
+export * from './idx.js';
+export * from './fashion-mnist.js';
+export * from './splits.js';
+export { MPerClassSampler } from '../samplers/m-per-class.js';
+export type { MPerClassSamplerOptions } from '../samplers/m-per-class.js';

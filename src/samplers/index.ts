@@ -1,1 +1,2 @@
 // samplers: public exports
+export * from './m-per-class.js';
