@@ -1,1 +1,10 @@
-// eval: public exports
+// eval: retrieval and clustering metrics over embeddings
+export { knn } from './knn.js';
+export type { KnnMetric, KnnOptions, KnnResult } from './knn.js';
+export { accuracy, retrievalMetrics, planNeighbours, DEFAULT_ACCURACY_METRICS } from './retrieval.js';
+export type { AccuracyOptions, AccuracyMetricName, RetrievalMetricName } from './retrieval.js';
+export { kmeans } from './kmeans.js';
+export type { KMeansOptions, KMeansResult } from './kmeans.js';
+export { nmi, ami, mutualInfo, expectedMutualInfo, logGamma, clusteringScores } from './clustering.js';
+export type { ClusterLabels, ClusteringScoresOptions } from './clustering.js';
+export type { EmbeddingsLike } from './embeddings.js';
