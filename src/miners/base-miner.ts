@@ -29,7 +29,10 @@ export abstract class BaseMiner implements Serializable {
       throw new ShapeError(`${this.className}: refEmbeddings and refLabels must be given together`);
     }
     const input: MinerInput = { embeddings: emb, labels: lab };
-    if (refEmbeddings !== undefined) {
+    // As in PML, passing the batch's own tensor and labels as the reference set is the same as passing
+    // none (self-comparisons are excluded); any other reference set is compared in full.
+    const refIsBatch = refEmbeddings === embeddings && refLabels === labels;
+    if (refEmbeddings !== undefined && !refIsBatch) {
       input.refEmbeddings = as2D(refEmbeddings, 'refEmbeddings');
       input.refLabels = toLabelArray(refLabels!, input.refEmbeddings.shape[0], 'refLabels');
     }

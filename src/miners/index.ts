@@ -10,3 +10,6 @@ export function fromConfig(spec: ComponentConfig | string): ReturnType<typeof re
 }
 
 // Concrete classes (each registers itself with `registry` when imported):
+export * from './triplet-margin.js';
+export * from './multi-similarity.js';
+export type { DistanceSpec } from './mining-utils.js';
