@@ -21,6 +21,7 @@ export * as data from './data/index.js';
 export * as models from './models/index.js';
 export * as train from './train/index.js';
 export * as eval from './eval/index.js';
+export * as pipeline from './pipeline/index.js';
 export { AkinError, ConfigError, DataError, ShapeError } from './core/errors.js';
 export { createRandom } from './core/random.js';
 export type { Random } from './core/random.js';

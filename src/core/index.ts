@@ -5,3 +5,4 @@ export * from './random.js';
 export * from './tensor.js';
 export * from './indices.js';
 export * from './fs.js';
+export * from './version.js';

@@ -60,7 +60,7 @@ export class Registry<T extends Serializable> {
     const factory = this.factories.get(spec.className);
     if (!factory) {
       throw new ConfigError(
-        `unknown ${this.family} '${spec.className}'; known ${this.family}s: ${this.names().join(', ')}`,
+        `unknown ${this.family} '${spec.className}'; known: ${this.names().join(', ') || '(none registered)'}`,
       );
     }
     return factory(spec.config ?? {});

@@ -5,3 +5,4 @@ export * from './fashion-mnist.js';
 export * from './splits.js';
 export { MPerClassSampler } from '../samplers/m-per-class.js';
 export type { MPerClassSamplerOptions } from '../samplers/m-per-class.js';
+export * from './npy.js';

@@ -1,1 +1,10 @@
-// train: public exports
+export { Trainer } from './trainer.js';
+export type { FitOptions, FitResult } from './trainer.js';
+export { ProgressCallback, JsonlLogger } from './callbacks.js';
+export type { Callback, EpochLogs } from './callbacks.js';
+export { parseEarlyStopping } from './early-stopping.js';
+export type { EarlyStoppingOptions } from './early-stopping.js';
+export { makeOptimizer, OPTIMIZER_NAMES } from './optimizers.js';
+export type { OptimizerName } from './optimizers.js';
+export { saveCheckpoint, loadCheckpoint, hasCheckpoint } from './checkpoint.js';
+export type { TrainState } from './checkpoint.js';

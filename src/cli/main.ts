@@ -1,0 +1,135 @@
+import { Command, Option, InvalidArgumentError } from 'commander';
+import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import * as akin from '../index.js';
+import { AkinError } from '../core/errors.js';
+import { parseRunConfig, readRunConfig } from '../pipeline/config.js';
+import { runExperiment, loadRun, splitMetrics, splitLabels } from '../pipeline/run.js';
+import { loadRunData } from '../pipeline/data.js';
+import { formatMetricsTable } from '../pipeline/table.js';
+import { embed } from '../models/embed.js';
+import { DEMO_CONFIG } from './demo.js';
+import { akinVersion } from '../core/version.js';
+import { readInputs, writeEmbeddings } from './inputs.js';
+
+let verbose = false;
+
+function intArg(name: string, min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+    return n;
+  };
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
+}
+
+async function startBackend(opts: { backend?: string; threads?: number }): Promise<void> {
+  const info = await akin.backend.init({ backend: opts.backend as akin.backend.BackendName | undefined, threads: opts.threads });
+  process.stderr.write(`backend: ${info.backend}${info.backend === 'wasm' ? ` (${info.threads} thread${info.threads === 1 ? '' : 's'})` : ''}\n`);
+}
+
+const program = new Command();
+program
+  .name('akin')
+  .description('Deep metric learning for TypeScript: train embeddings, evaluate retrieval and clustering, embed data.')
+  .version(akinVersion())
+  .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['tensorflow', 'wasm', 'cpu']))
+  .option('--threads <n>', 'threads for the wasm backend (default: all cores)', intArg('--threads', 1))
+  .option('--verbose', 'print stack traces on errors')
+  .hook('preAction', (cmd) => {
+    verbose = Boolean(cmd.opts().verbose);
+  });
+
+program
+  .command('demo')
+  .description('train the seed MLP on Fashion-MNIST classes 0-4 and report retrieval/clustering on seen and unseen classes')
+  .option('--data <source>', "data: 'embedded' (the 10,000 images shipped with akin), 'auto', 'debian' or a folder of IDX files", 'embedded')
+  .option('--epochs <n>', 'maximum epochs', intArg('--epochs', 1))
+  .option('--out <dir>', 'run folder (default: runs/demo-<time>)')
+  .option('--seed <n>', 'random seed', intArg('--seed', 0))
+  .action(async (opts: { data: string; epochs?: number; out?: string; seed?: number }) => {
+    await startBackend(program.opts());
+    const config = parseRunConfig({
+      ...DEMO_CONFIG,
+      data: { ...DEMO_CONFIG.data, source: opts.data },
+      ...(opts.epochs ? { epochs: opts.epochs } : {}),
+      ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+    }, 'demo');
+    const runDir = resolve(opts.out ?? join('runs', `demo-${timestamp()}`));
+    const t0 = performance.now();
+    const result = await runExperiment(config, { runDir });
+    const secs = (performance.now() - t0) / 1000;
+    process.stdout.write(`\n${result.table}\n\n`);
+    process.stdout.write(
+      `trained ${result.fit.epochsRun} epoch(s)${result.fit.stoppedEarly ? ' (stopped early)' : ''} in ${result.trainSeconds.toFixed(1)}s; total ${secs.toFixed(1)}s\n` +
+        `run saved to ${runDir}\n` +
+        `next: npx akin evaluate --run ${runDir}   |   npx akin embed --run ${runDir} --input FILE --output out.npy\n`,
+    );
+  });
+
+program
+  .command('train')
+  .description('train from a JSON run config (see README for the fields)')
+  .requiredOption('--config <file>', 'run config (JSON)')
+  .option('--out <dir>', 'run folder (default: runs/<name>-<time>)')
+  .option('--resume <dir>', 'continue a killed run from its last checkpoint')
+  .option('--data <source>', "override the config's data source")
+  .action(async (opts: { config: string; out?: string; resume?: string; data?: string }) => {
+    const config = readRunConfig(opts.config);
+    await startBackend(program.opts());
+    if (opts.resume && !existsSync(opts.resume)) throw new AkinError('E_DATA', `--resume: no run folder at ${opts.resume}`);
+    const runDir = resolve(opts.resume ?? opts.out ?? join('runs', `${config.name}-${timestamp()}`));
+    const result = await runExperiment(config, { runDir, resume: Boolean(opts.resume), dataSource: opts.data });
+    process.stdout.write(`\n${result.table}\n\nrun saved to ${runDir}\n`);
+  });
+
+program
+  .command('evaluate')
+  .description("evaluate a saved run's model on its seen and unseen test sets")
+  .requiredOption('--run <dir>', 'run folder')
+  .option('--data <source>', "data source instead of the run's")
+  .option('--json', 'print JSON instead of a table')
+  .action(async (opts: { run: string; data?: string; json?: boolean }) => {
+    await startBackend(program.opts());
+    const run = await loadRun(opts.run);
+    const data = await loadRunData(run.config, opts.data);
+    process.stderr.write(`${data.description}\n`);
+    const metrics = { trained: await splitMetrics(run.model, data, run.config.seed) };
+    if (opts.json) process.stdout.write(`${JSON.stringify(metrics.trained, null, 2)}\n`);
+    else process.stdout.write(`${formatMetricsTable(metrics, splitLabels(run.config))}\n`);
+  });
+
+program
+  .command('embed')
+  .description("embed inputs (.npy, IDX or .jsonl) with a run's model; writes .npy or .jsonl")
+  .requiredOption('--run <dir>', 'run folder')
+  .requiredOption('--input <file>', 'inputs: .npy, IDX images (e.g. t10k-images-idx3-ubyte.gz) or .jsonl')
+  .requiredOption('--output <file>', 'output: .npy or .jsonl')
+  .option('--batch-size <n>', 'inference batch size', intArg('--batch-size', 1), 1024)
+  .action(async (opts: { run: string; input: string; output: string; batchSize: number }) => {
+    await startBackend(program.opts());
+    const run = await loadRun(opts.run);
+    const inShape = run.model.inputs[0].shape.slice(1) as number[];
+    const size = inShape.reduce((a, b) => a * b, 1);
+    const rows = await readInputs(opts.input, size);
+    const { embeddings, dim } = await embed(run.model, rows.features, rows.count, inShape, { batchSize: opts.batchSize });
+    writeEmbeddings(opts.output, embeddings, rows.count, dim);
+    process.stdout.write(`wrote ${rows.count} embeddings of dim ${dim} to ${opts.output}\n`);
+  });
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    const known = err instanceof AkinError;
+    process.stderr.write(`akin: error: ${err.message}\n`);
+    if (verbose || !known) process.stderr.write(`${err.stack ?? ''}\n`);
+    process.exitCode = known && err.code === 'E_CONFIG' ? 2 : 1;
+  }
+}
+
+await main(process.argv);

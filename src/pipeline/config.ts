@@ -1,0 +1,130 @@
+import { z } from 'zod';
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../core/errors.js';
+import { formatIssues } from '../core/options.js';
+import { OPTIMIZER_NAMES } from '../train/optimizers.js';
+
+const component = z
+  .object({ className: z.string().min(1), config: z.record(z.string(), z.unknown()).default({}) })
+  .strict();
+
+const classes = z.array(z.number().int().min(0)).min(1);
+
+/**
+ * A run configuration: everything `akin train --config FILE` (and `akin demo`) needs to reproduce a
+ * run. Every field has a default; a bad value is reported with its path, e.g. `optimizer.learningRate`.
+ */
+export const runConfigSchema = z
+  .object({
+    /** Free-form name; used in the run folder's name. */
+    name: z.string().min(1).default('run'),
+    /** Seed for data splits, weight initialisation and batch sampling. */
+    seed: z.number().int().min(0).default(0),
+    data: z
+      .object({
+        /** The dataset. */
+        dataset: z.literal('fashion-mnist').default('fashion-mnist'),
+        /** `auto` (Debian's full set if installed, else the embedded test split), `embedded`, `debian`, or a folder of IDX files. */
+        source: z.string().min(1).default('auto'),
+        /** Classes to train on (seen). */
+        trainClasses: classes.default([0, 1, 2, 3, 4]),
+        /** Classes held out entirely (unseen), for zero-shot retrieval. */
+        testClasses: classes.default([5, 6, 7, 8, 9]),
+        /** When the source has no separate test split: fraction of each seen class held out for the seen test. */
+        seenHoldout: z.number().min(0.01).max(0.9).default(0.2),
+        /** Fraction of each training class kept aside for validation (0 = no validation). */
+        validation: z.number().min(0).max(0.5).default(0.1),
+        /** Cap on training images (stratified subsample), or 0 for all. */
+        maxTrain: z.number().int().min(0).default(0),
+      })
+      .strict()
+      .default({} as never),
+    model: z
+      .discriminatedUnion('type', [
+        z
+          .object({
+            type: z.literal('mlp'),
+            hidden: z.array(z.number().int().min(1)).default([256]),
+            embeddingDim: z.number().int().min(1).default(128),
+            activation: z.enum(['relu', 'elu', 'selu', 'tanh', 'sigmoid', 'linear', 'swish', 'mish', 'gelu']).default('relu'),
+            dropout: z.number().min(0).max(0.99).default(0),
+            normalize: z.boolean().default(true),
+          })
+          .strict(),
+        z
+          .object({
+            type: z.literal('convnet'),
+            filters: z.array(z.number().int().min(1)).min(1).default([32, 64]),
+            kernelSize: z.number().int().min(1).default(3),
+            embeddingDim: z.number().int().min(1).default(128),
+            dropout: z.number().min(0).max(0.99).default(0),
+            normalize: z.boolean().default(true),
+          })
+          .strict(),
+      ])
+      .default({ type: 'mlp' } as never),
+    loss: component.default({ className: 'ContrastiveLoss', config: {} }),
+    miner: component.nullable().default(null),
+    optimizer: z
+      .object({
+        name: z.enum(OPTIMIZER_NAMES as unknown as [string, ...string[]]).default('adam'),
+        learningRate: z.number().positive().max(10).default(1e-3),
+      })
+      .strict()
+      .default({} as never),
+    batchSize: z.number().int().min(2).max(65536).default(256),
+    /** Samples per class per batch (m-per-class sampling). */
+    m: z.number().int().min(1).default(4),
+    epochs: z.number().int().min(1).max(100000).default(10),
+    earlyStopping: z
+      .object({
+        monitor: z.string().min(1).default('val_mapAtR'),
+        patience: z.number().int().min(0).default(3),
+        minDelta: z.number().min(0).default(1e-4),
+      })
+      .strict()
+      .nullable()
+      .default(null),
+  })
+  .strict();
+
+export type RunConfig = z.output<typeof runConfigSchema>;
+export type RunConfigInput = z.input<typeof runConfigSchema>;
+
+/** Validates a run config (defaults filled in); errors name every bad field with its path. */
+export function parseRunConfig(input: unknown, where = 'config'): RunConfig {
+  const r = runConfigSchema.safeParse(input ?? {});
+  if (!r.success) throw new ConfigError(formatIssues(where, r.error, input));
+  const c = r.data;
+  if (c.batchSize % c.m !== 0) {
+    throw new ConfigError(`${where}: 'batchSize' (${c.batchSize}) must be a multiple of 'm' (${c.m})`);
+  }
+  if (c.batchSize / c.m > c.data.trainClasses.length) {
+    throw new ConfigError(
+      `${where}: 'batchSize' / 'm' = ${c.batchSize / c.m} classes per batch, but 'data.trainClasses' has only ${c.data.trainClasses.length}; raise 'm' or lower 'batchSize'`,
+    );
+  }
+  const overlap = c.data.trainClasses.filter((x) => c.data.testClasses.includes(x));
+  if (overlap.length > 0) throw new ConfigError(`${where}: 'data.testClasses' must not contain training classes (${overlap.join(', ')})`);
+  if (c.earlyStopping?.monitor.startsWith('val_') && c.data.validation === 0) {
+    throw new ConfigError(`${where}: 'earlyStopping.monitor' is '${c.earlyStopping.monitor}' but 'data.validation' is 0: no validation set to monitor`);
+  }
+  return c;
+}
+
+/** Reads and validates a JSON run config file; errors name the file and the bad field. */
+export function readRunConfig(path: string): RunConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`config file ${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  return parseRunConfig(json, path);
+}

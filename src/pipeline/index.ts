@@ -1,0 +1,10 @@
+export { runConfigSchema, parseRunConfig, readRunConfig } from './config.js';
+export type { RunConfig, RunConfigInput } from './config.js';
+export { loadRunData } from './data.js';
+export type { RunData } from './data.js';
+export { embeddingMetrics, datasetMetrics, retrievalValidator } from './evaluate.js';
+export type { SplitMetrics } from './evaluate.js';
+export { formatMetricsTable } from './table.js';
+export type { MetricsTable } from './table.js';
+export { runExperiment, buildModel, loadRun, splitMetrics, splitLabels } from './run.js';
+export type { RunOptions, RunResult, LoadedRun } from './run.js';

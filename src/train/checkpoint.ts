@@ -1,0 +1,98 @@
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { replaceDirAtomic, writeFileAtomic, writeJsonAtomic } from '../core/fs.js';
+import { DataError } from '../core/errors.js';
+
+/** What a checkpoint holds besides the weights: where training was and what it had seen. */
+export interface TrainState {
+  /** The last completed epoch (0-based). */
+  epoch: number;
+  /** Per-epoch logs so far. */
+  history: Record<string, number>[];
+  /** Best monitored value so far and its epoch (early stopping). */
+  best: number | null;
+  bestEpoch: number;
+  /** Epochs since the best value (early stopping). */
+  wait: number;
+}
+
+type NamedTensor = { name: string; tensor: tf.Tensor };
+
+interface TensorManifestEntry {
+  name: string;
+  shape: number[];
+  offset: number;
+  length: number;
+}
+
+/**
+ * Writes a checkpoint directory atomically: model weights, optimiser state (moments, step count) and
+ * the training state. A crash while writing leaves the previous checkpoint intact.
+ */
+export async function saveCheckpoint(
+  dir: string,
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  state: TrainState,
+): Promise<void> {
+  const modelWeights = model.weights.map((w) => ({ name: w.originalName, tensor: w.read() }));
+  const optWeights = await optimizer.getWeights();
+  await replaceDirAtomic(dir, async (tmp) => {
+    await writeTensors(join(tmp, 'model'), modelWeights);
+    await writeTensors(join(tmp, 'optimizer'), optWeights);
+    writeJsonAtomic(join(tmp, 'state.json'), state);
+  });
+}
+
+/** True when `dir` holds a complete checkpoint. */
+export function hasCheckpoint(dir: string): boolean {
+  return ['model.json', 'model.bin', 'optimizer.json', 'optimizer.bin', 'state.json'].every((f) => existsSync(join(dir, f)));
+}
+
+/** Restores weights and optimiser state in place and returns the training state. */
+export async function loadCheckpoint(dir: string, model: tf.LayersModel, optimizer: tf.Optimizer): Promise<TrainState> {
+  if (!hasCheckpoint(dir)) throw new DataError(`no complete checkpoint in ${dir}`);
+  const modelTensors = readTensors(join(dir, 'model'));
+  if (modelTensors.length !== model.weights.length) {
+    throw new DataError(`checkpoint ${dir} has ${modelTensors.length} weights but the model has ${model.weights.length}: was it made with another model config?`);
+  }
+  model.weights.forEach((w, i) => {
+    const t = modelTensors[i].tensor;
+    if (t.shape.join('x') !== w.shape.join('x')) {
+      throw new DataError(`checkpoint ${dir}: weight ${i} has shape [${t.shape}] but the model expects [${w.shape}]`);
+    }
+  });
+  model.setWeights(modelTensors.map((t) => t.tensor));
+  modelTensors.forEach((t) => t.tensor.dispose());
+  const optTensors = readTensors(join(dir, 'optimizer'));
+  await optimizer.setWeights(optTensors);
+  return JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as TrainState;
+}
+
+async function writeTensors(base: string, tensors: NamedTensor[]): Promise<void> {
+  const manifest: TensorManifestEntry[] = [];
+  const chunks: Float32Array[] = [];
+  let offset = 0;
+  for (const { name, tensor } of tensors) {
+    const data = Float32Array.from(await tensor.data());
+    manifest.push({ name, shape: tensor.shape, offset, length: data.length });
+    chunks.push(data);
+    offset += data.length;
+  }
+  const all = new Float32Array(offset);
+  let o = 0;
+  for (const c of chunks) {
+    all.set(c, o);
+    o += c.length;
+  }
+  writeFileAtomic(`${base}.bin`, new Uint8Array(all.buffer));
+  writeJsonAtomic(`${base}.json`, manifest);
+}
+
+function readTensors(base: string): NamedTensor[] {
+  const manifest = JSON.parse(readFileSync(`${base}.json`, 'utf8')) as TensorManifestEntry[];
+  const bin = readFileSync(`${base}.bin`);
+  const all = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
+  return manifest.map((m) => ({ name: m.name, tensor: tf.tensor(all.subarray(m.offset, m.offset + m.length), m.shape) }));
+}
