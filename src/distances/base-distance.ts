@@ -22,6 +22,12 @@ export const baseDistanceSchema = z
   })
   .strict();
 
+/** The parsed options every distance holds. */
+export type ParsedDistanceOptions = z.output<typeof baseDistanceSchema>;
+
+/** A schema that validates (and defaults) distance options. */
+export type DistanceSchema = z.ZodType<ParsedDistanceOptions, unknown>;
+
 /**
  * A pairwise distance or similarity between embeddings. `isInverted` is true for similarities
  * (larger = closer), so that losses and miners can be written once for both kinds.
@@ -34,8 +40,13 @@ export abstract class BaseDistance implements Serializable {
   readonly p: number;
   readonly power: number;
 
-  constructor(options: BaseDistanceOptions = {}, owner = 'distance') {
-    const o = parseOptions(owner, baseDistanceSchema, options);
+  /**
+   * @param options  The options (validated; a bad one raises a ConfigError naming it).
+   * @param owner  The class name used in error messages.
+   * @param schema  The schema to validate with; subclasses pass {@link baseDistanceSchema} extended or refined.
+   */
+  constructor(options: BaseDistanceOptions = {}, owner = 'distance', schema: DistanceSchema = baseDistanceSchema) {
+    const o = parseOptions(owner, schema, options);
     this.normalizeEmbeddings = o.normalizeEmbeddings;
     this.p = o.p;
     this.power = o.power;
@@ -89,6 +100,10 @@ export abstract class BaseDistance implements Serializable {
     return { normalizeEmbeddings: this.normalizeEmbeddings, p: this.p, power: this.power };
   }
 
+  /**
+   * The [nQuery, nRef] matrix on already-normalised embeddings. `ref === query` (the same object) when
+   * the distance is taken within one set, so implementations can make the diagonal exact.
+   */
   protected abstract computeMatrix(query: tf.Tensor2D, ref: tf.Tensor2D): tf.Tensor2D;
   protected abstract computePairwise(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D;
 }

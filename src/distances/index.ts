@@ -10,3 +10,7 @@ export function fromConfig(spec: ComponentConfig | string): ReturnType<typeof re
 }
 
 // Concrete classes (each registers itself with `registry` when imported):
+export * from './lp-distance.js';
+export * from './dot-product-similarity.js';
+export * from './cosine-similarity.js';
+export * from './snr-distance.js';

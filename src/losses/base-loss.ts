@@ -1,9 +1,60 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Serializable } from '../core/registry.js';
+import { z } from 'zod';
+import type { ComponentConfig, Serializable } from '../core/registry.js';
 import type { IndexTuple } from '../core/indices.js';
 import { as2D, toLabelArray, type LabelsLike } from '../core/tensor.js';
 import { ShapeError } from '../core/errors.js';
-import type { BaseReducer, LossDict } from '../reducers/base-reducer.js';
+import { BaseReducer, type LossDict } from '../reducers/base-reducer.js';
+import { registry as reducerRegistry } from '../reducers/index.js';
+import { BaseDistance } from '../distances/base-distance.js';
+import { registry as distanceRegistry } from '../distances/index.js';
+
+/** A reducer given as a live object, as `{ className, config }`, or by class name. */
+export type ReducerSpec = BaseReducer | ComponentConfig | string;
+
+/** A distance given as a live object, as `{ className, config }`, or by class name. */
+export type DistanceSpec = BaseDistance | ComponentConfig | string;
+
+const componentConfigSchema = z
+  .object({ className: z.string(), config: z.record(z.string(), z.unknown()).optional() })
+  .strict();
+
+/** Zod schema for a {@link ReducerSpec} option. */
+export const reducerSpecSchema = z.union([
+  z.custom<BaseReducer>((v) => v instanceof BaseReducer, { message: 'must be a reducer, { className, config } or a class name' }),
+  componentConfigSchema,
+  z.string(),
+]);
+
+/** Zod schema for a {@link DistanceSpec} option. */
+export const distanceSpecSchema = z.union([
+  z.custom<BaseDistance>((v) => v instanceof BaseDistance, { message: 'must be a distance, { className, config } or a class name' }),
+  componentConfigSchema,
+  z.string(),
+]);
+
+/** Options every loss takes. */
+export interface BaseLossOptions {
+  /** The reducer that turns per-element losses into one scalar. Default: the loss's own (see `defaultReducer`). */
+  reducer?: ReducerSpec;
+}
+
+/** Options of losses computed from a distance matrix. */
+export interface DistanceLossOptions extends BaseLossOptions {
+  /** The distance or similarity between embeddings. Default: the loss's own (see each loss). */
+  distance?: DistanceSpec;
+}
+
+/** Schema of {@link BaseLossOptions}; losses `.extend` it with their own options. */
+export const baseLossSchema = z.object({ reducer: reducerSpecSchema.optional() }).strict();
+
+/** Schema of {@link DistanceLossOptions}. */
+export const distanceLossSchema = baseLossSchema.extend({ distance: distanceSpecSchema.optional() }).strict();
+
+/** Builds the distance named by `spec` (a live one passes through), or `fallback()` when it is undefined. */
+export function resolveDistance(spec: DistanceSpec | undefined, fallback: () => BaseDistance): BaseDistance {
+  return spec === undefined ? fallback() : distanceRegistry.fromConfig(spec);
+}
 
 /** Everything a loss's compute step receives, with labels already on the host. */
 export interface LossInput {
@@ -55,6 +106,21 @@ export abstract class BaseMetricLoss implements Serializable {
 
   /** The reducer used when none is given. */
   abstract defaultReducer(): BaseReducer;
+
+  /** Sets {@link reducer} from `spec`, or to {@link defaultReducer} when `spec` is undefined. */
+  protected setReducer(spec: ReducerSpec | undefined): void {
+    this.reducer = spec === undefined ? this.defaultReducer() : reducerRegistry.fromConfig(spec);
+  }
+
+  /**
+   * PML's "zero losses": every sub-loss marked as having no valid tuple. Reducers turn this into a zero
+   * that keeps a gradient path to the embeddings.
+   */
+  protected zeroLosses(): LossDict {
+    const dict: LossDict = {};
+    for (const name of this.subLossNames()) dict[name] = { losses: null, indices: null, reductionType: 'already_reduced' };
+    return dict;
+  }
 
   /** Trainable tensors the loss owns (proxies, class weights); empty for most losses. */
   get trainableWeights(): tf.Variable[] {

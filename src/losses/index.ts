@@ -10,3 +10,10 @@ export function fromConfig(spec: ComponentConfig | string): ReturnType<typeof re
 }
 
 // Concrete classes (each registers itself with `registry` when imported):
+export * from './tuples.js';
+export * from './generic-pair-loss.js';
+export * from './contrastive.js';
+export * from './triplet-margin.js';
+export * from './multi-similarity.js';
+export * from './ntxent.js';
+export * from './supcon.js';

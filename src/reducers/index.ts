@@ -10,3 +10,8 @@ export function fromConfig(spec: ComponentConfig | string): ReturnType<typeof re
 }
 
 // Concrete classes (each registers itself with `registry` when imported):
+export * from './mean-reducer.js';
+export * from './sum-reducer.js';
+export * from './threshold-reducer.js';
+export * from './avg-non-zero-reducer.js';
+export * from './do-nothing-reducer.js';

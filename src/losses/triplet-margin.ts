@@ -1,0 +1,117 @@
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { parseOptions } from '../core/options.js';
+import { createRandom, type Random } from '../core/random.js';
+import { toConfig } from '../core/registry.js';
+import { gatherPairs } from '../core/tensor.js';
+import type { BaseDistance } from '../distances/base-distance.js';
+import { LpDistance } from '../distances/lp-distance.js';
+import { AvgNonZeroReducer } from '../reducers/avg-non-zero-reducer.js';
+import type { BaseReducer, LossDict } from '../reducers/base-reducer.js';
+import { BaseMetricLoss, distanceLossSchema, resolveDistance, type DistanceLossOptions, type LossInput } from './base-loss.js';
+import { checkTuple, convertToTriplets } from './tuples.js';
+import { registry } from './registry.js';
+
+/** Options of {@link TripletMarginLoss} (PML's keyword arguments, in camelCase). */
+export interface TripletMarginLossOptions extends DistanceLossOptions {
+  /** The margin by which the anchor-negative distance should exceed the anchor-positive one. Default `0.05`. */
+  margin?: number;
+  /** Use the positive-negative distance instead of the anchor-negative one when it is smaller (closer). Default `false`. */
+  swap?: boolean;
+  /** Use `softplus(violation)` (log(1 + exp)) instead of `relu(violation)`. Default `false`. */
+  smoothLoss?: boolean;
+  /**
+   * Without miner tuples: `'all'` uses every valid triplet; a number k samples k random triplets per
+   * anchor (PML `triplets_per_anchor`). Default `'all'`.
+   */
+  tripletsPerAnchor?: 'all' | number;
+  /** Seed of the random source used when `tripletsPerAnchor` is a number (akin addition). Default `0`. */
+  seed?: number;
+  /** Default `LpDistance()` (L2 on normalised embeddings). */
+  distance?: DistanceLossOptions['distance'];
+  /** Default `AvgNonZeroReducer` (over triplets). */
+  reducer?: DistanceLossOptions['reducer'];
+}
+
+const schema = distanceLossSchema.extend({
+  margin: z.number().finite().default(0.05),
+  swap: z.boolean().default(false),
+  smoothLoss: z.boolean().default(false),
+  tripletsPerAnchor: z.union([z.literal('all'), z.number().int().min(1)]).default('all'),
+  seed: z.number().int().default(0),
+}).strict();
+
+/**
+ * Triplet margin loss (PML `TripletMarginLoss`). Per triplet (a, p, n):
+ * `relu(margin(d_ap, d_an) + margin)`, where `margin(x, y)` is `x - y` for a distance and `y - x` for a
+ * similarity; `smoothLoss` uses softplus instead of relu. With `swap`, `d_an` is replaced by the closer
+ * of `d_an` and `d_pn`. Reduction type `triplet`. Records `numTriplets`.
+ *
+ * With reference embeddings, triplets index them for p and n; `swap` then measures d(ref[p], ref[n])
+ * (PML reads the batch-by-reference matrix at row p, which is only meaningful without a reference set).
+ */
+export class TripletMarginLoss extends BaseMetricLoss {
+  readonly className: string = 'TripletMarginLoss';
+  readonly distance: BaseDistance;
+  readonly margin: number;
+  readonly swap: boolean;
+  readonly smoothLoss: boolean;
+  readonly tripletsPerAnchor: 'all' | number;
+  readonly seed: number;
+  private readonly random: Random;
+
+  constructor(options: TripletMarginLossOptions = {}) {
+    super();
+    const o = parseOptions('TripletMarginLoss', schema, options);
+    this.margin = o.margin;
+    this.swap = o.swap;
+    this.smoothLoss = o.smoothLoss;
+    this.tripletsPerAnchor = o.tripletsPerAnchor;
+    this.seed = o.seed;
+    this.random = createRandom(o.seed);
+    this.distance = resolveDistance(o.distance, () => new LpDistance());
+    this.setReducer(o.reducer);
+  }
+
+  subLossNames(): string[] {
+    return ['loss'];
+  }
+
+  defaultReducer(): BaseReducer {
+    return new AvgNonZeroReducer();
+  }
+
+  protected computeLoss(input: LossInput): LossDict {
+    const nQuery = input.embeddings.shape[0];
+    const nRef = input.refEmbeddings ? input.refEmbeddings.shape[0] : nQuery;
+    if (input.indices) checkTuple(input.indices, nQuery, nRef, this.className);
+    const t = convertToTriplets(input.indices, input.labels, input.refLabels, this.tripletsPerAnchor, this.random);
+    this.records.numTriplets = t.anchors.length;
+    if (t.anchors.length === 0) return this.zeroLosses();
+    const mat = this.distance.matrix(input.embeddings, input.refEmbeddings);
+    const ap = gatherPairs(mat, t.anchors, t.positives);
+    let an = gatherPairs(mat, t.anchors, t.negatives);
+    if (this.swap) {
+      const refMat = input.refEmbeddings ? this.distance.matrix(input.refEmbeddings) : mat;
+      const pn = gatherPairs(refMat, t.positives, t.negatives);
+      an = (this.distance.isInverted ? tf.maximum(an, pn) : tf.minimum(an, pn)) as tf.Tensor1D;
+    }
+    const violation = tf.add(this.distance.margin(ap, an), this.margin);
+    const losses = this.smoothLoss ? tf.softplus(violation) : tf.relu(violation);
+    return { loss: { losses, indices: t, reductionType: 'triplet' } };
+  }
+
+  getConfig(): Record<string, unknown> {
+    return {
+      distance: toConfig(this.distance),
+      reducer: toConfig(this.reducer),
+      margin: this.margin,
+      swap: this.swap,
+      smoothLoss: this.smoothLoss,
+      tripletsPerAnchor: this.tripletsPerAnchor,
+      seed: this.seed,
+    };
+  }
+}
+
+registry.register('TripletMarginLoss', (c) => new TripletMarginLoss(c as TripletMarginLossOptions));
