@@ -108,6 +108,20 @@ test('Fashion-MNIST: the embedded test split loads (10,000 images, 1,000 per cla
   assert.match(fm.description, /10000 test images/);
 });
 
+test('Fashion-MNIST: Debian\'s dataset-fashion-mnist is used when installed', async (t) => {
+  if (!data.debianInstalled()) {
+    t.skip('dataset-fashion-mnist is not installed');
+    return;
+  }
+  const fm = await data.loadFashionMnist({ split: 'test' });
+  assert.equal(fm.source, 'debian');
+  assert.equal(fm.test.count, 10000);
+  assert.equal(fm.train, undefined);
+  // Debian ships the same test split as the one embedded here
+  const embedded = await data.loadFashionMnist({ source: 'embedded' });
+  assert.deepEqual(fm.test.labels, embedded.test.labels);
+});
+
 test('Fashion-MNIST: a dir with small IDX files loads both splits; a missing file names its path', async () => {
   const dir = join(tmp, 'fm');
   mkdirSync(dir);

@@ -65,3 +65,23 @@ export function splitRow(m: HostMatrix, i: number, pos: number[], neg: number[])
 export function clearRecords(records: Record<string, number>): void {
   for (const key of Object.keys(records)) delete records[key];
 }
+
+/** A growable list of int32 values (cheaper than `number[]` for millions of mined indices). */
+export class IntList {
+  private data = new Int32Array(1024);
+  length = 0;
+
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const bigger = new Int32Array(this.data.length * 2);
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    this.data[this.length++] = v;
+  }
+
+  /** The values as an Int32Array of exactly `length` entries. */
+  toArray(): Int32Array {
+    return this.data.slice(0, this.length);
+  }
+}

@@ -6,7 +6,7 @@ import type { BaseDistance } from '../distances/base-distance.js';
 import { LpDistance } from '../distances/index.js';
 import { BaseMiner, type MinerInput } from './base-miner.js';
 import { registry } from './registry.js';
-import { clearRecords, distanceSpecSchema, hostMatrix, resolveDistance, splitRow, type DistanceSpec } from './mining-utils.js';
+import { clearRecords, distanceSpecSchema, hostMatrix, IntList, resolveDistance, splitRow, type DistanceSpec } from './mining-utils.js';
 
 /** Which triplets {@link TripletMarginMiner} keeps. */
 export type TripletType = 'all' | 'hard' | 'semihard' | 'easy';
@@ -67,42 +67,44 @@ export class TripletMarginMiner extends BaseMiner {
     const inverted = this.distance.isInverted;
     // PML compares float32 tensors with a Python float, which is cast to float32 first.
     const margin = Math.fround(this.margin);
+    // Each type keeps lo < t <= hi: all (-inf, m], hard (-inf, min(m, 0)], semihard (0, m], easy (m, inf).
     const type = this.typeOfTriplets;
-    const a: number[] = [], p: number[] = [], n: number[] = [];
-    let count = 0, sumAp = 0, sumAn = 0, sumT = 0;
+    const lo = type === 'semihard' ? 0 : type === 'easy' ? margin : -Infinity;
+    const hi = type === 'easy' ? Infinity : type === 'hard' ? Math.min(margin, 0) : margin;
+    const a = new IntList(), p = new IntList(), n = new IntList();
+    let count = 0, sumAp = 0, sumAn = 0;
     const pos: number[] = [], neg: number[] = [];
     for (let i = 0; i < m.rows; i++) {
       splitRow(m, i, pos, neg);
       const row = i * cols;
-      for (const pj of pos) {
+      const nNeg = neg.length;
+      let negSum = 0;
+      for (let k = 0; k < nNeg; k++) negSum += values[row + neg[k]];
+      for (let q = 0; q < pos.length; q++) {
+        const pj = pos[q];
         const ap = values[row + pj];
-        for (const nj of neg) {
+        sumAp += ap * nNeg;
+        sumAn += negSum;
+        for (let k = 0; k < nNeg; k++) {
+          const nj = neg[k];
           const an = values[row + nj];
           const t = Math.fround(inverted ? ap - an : an - ap);
-          count++;
-          sumAp += ap;
-          sumAn += an;
-          sumT += t;
-          let keep: boolean;
-          if (type === 'easy') keep = t > margin;
-          else if (type === 'hard') keep = t <= margin && t <= 0;
-          else if (type === 'semihard') keep = t <= margin && t > 0;
-          else keep = t <= margin;
-          if (keep) {
+          if (t > lo && t <= hi) {
             a.push(i);
             p.push(pj);
             n.push(nj);
           }
         }
       }
+      count += pos.length * nNeg;
     }
     this.records.numTriplets = a.length;
     if (count > 0) {
       this.records.posPairDist = sumAp / count;
       this.records.negPairDist = sumAn / count;
-      this.records.avgTripletMargin = sumT / count;
+      this.records.avgTripletMargin = (inverted ? sumAp - sumAn : sumAn - sumAp) / count;
     }
-    return { anchors: Int32Array.from(a), positives: Int32Array.from(p), negatives: Int32Array.from(n) };
+    return { anchors: a.toArray(), positives: p.toArray(), negatives: n.toArray() };
   }
 }
 
