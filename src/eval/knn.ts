@@ -177,7 +177,7 @@ export async function knn(options: KnnOptions): Promise<KnnResult> {
         done++;
         o.onProgress?.(done, total);
       }
-      await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      await yieldToEventLoop();
     }
 
     const distances = new Float32Array(nq * k);
@@ -188,6 +188,11 @@ export async function knn(options: KnnOptions): Promise<KnnResult> {
     if (q.owned) q.tensor.dispose();
     if (r?.owned) r.tensor.dispose();
   }
+}
+
+/** Lets other work run between query tiles (setImmediate in Node, a zero timeout elsewhere). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise<void>((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 }
 
 /** Rows scaled to unit L2 norm (zero rows stay zero), as PML's CosineSimilarity does. */
