@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../core/errors.js';
+import { patchWasmMatMul } from './wasm-kernels.js';
 
 /** The TensorFlow.js backends akin can run on, fastest first. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -93,6 +94,7 @@ async function start(name: BackendName, threads: number): Promise<BackendInfo> {
   }
   if (name === 'wasm') {
     if (isNode) registerThreadedWasm(threads);
+    patchWasmMatMul();
     if (!(await tf.setBackend('wasm'))) throw new Error('the wasm module failed to start');
     await tf.ready();
     return { backend: 'wasm', threads: wasm.getThreadsCount() };
@@ -129,6 +131,7 @@ function registerThreadedWasm(threads: number): void {
   tf.registerBackend(
     'wasm',
     async () => {
+      const before = { uncaughtException: process.listeners('uncaughtException'), unhandledRejection: process.listeners('unhandledRejection') };
       const module = await factory({
         locateFile: (path: string) => (path.endsWith('.worker.js') ? workerFile : join(outDir, path)),
         mainScriptUrlOrBlob: mainScript,
@@ -141,6 +144,14 @@ function registerThreadedWasm(threads: number): void {
           return {};
         },
       });
+      // The emscripten runtime installs process handlers that rethrow every uncaught error from inside
+      // its own (minified, ~100 KB) source line, which then floods the terminal. Errors are the
+      // application's to handle: take those handlers off again.
+      for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+        for (const l of process.listeners(event as 'uncaughtException')) {
+          if (!(before[event] as unknown[]).includes(l)) process.removeListener(event as 'uncaughtException', l);
+        }
+      }
       const cwrap = module.cwrap;
       module.tfjs = {
         init: cwrap('init', null, []),
