@@ -24,5 +24,6 @@ export * as eval from './eval/index.js';
 export * as pipeline from './pipeline/index.js';
 export { AkinError, ConfigError, DataError, ShapeError } from './core/errors.js';
 export { createRandom } from './core/random.js';
+export { cosineSimilarity } from './core/similarity.js';
 export type { Random } from './core/random.js';
 export type { TripletIndices, PairIndices, IndexTuple } from './core/indices.js';

@@ -6,3 +6,4 @@ export * from './tensor.js';
 export * from './indices.js';
 export * from './fs.js';
 export * from './version.js';
+export * from './similarity.js';

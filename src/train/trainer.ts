@@ -27,7 +27,11 @@ export interface FitOptions {
   data: Dataset;
   /** Batch size. Default `256`. */
   batchSize?: number;
-  /** Samples per class in each batch (m-per-class sampling); `batchSize` must be a multiple. Default `4`. */
+  /**
+   * Samples per class in each batch (m-per-class sampling); `batchSize` must be a multiple. Default:
+   * `4`, or, when the data has fewer than `batchSize / 4` classes, the smallest divisor of `batchSize`
+   * that fills a batch from the classes there are (e.g. 5 classes, batch 256 -> m = 64).
+   */
   m?: number;
   /** Samples per epoch. Default: the size of `data` (rounded down to whole batches). */
   samplesPerEpoch?: number;
@@ -76,7 +80,7 @@ export interface FitResult {
 const numbers = z
   .object({
     batchSize: z.number().int().min(2).default(256),
-    m: z.number().int().min(1).default(4),
+    m: z.number().int().min(1).optional(),
     samplesPerEpoch: z.number().int().min(1).optional(),
     learningRate: z.number().positive().default(1e-3),
     epochs: z.number().int().min(1).default(10),
@@ -109,9 +113,10 @@ export class Trainer {
     const bestDir = options.runDir ? join(options.runDir, 'best') : null;
 
     const size = sampleSize(data);
+    const m = o.m ?? defaultM(o.batchSize, new Set(data.labels).size);
     const samplesPerEpoch = o.samplesPerEpoch ?? data.count;
     const makeBatches = options.batches ?? ((_epoch: number, random: Random): Int32Array[] =>
-      new MPerClassSampler({ labels: data.labels, m: o.m, batchSize: o.batchSize, lengthBeforeNewIter: samplesPerEpoch, random }).epoch());
+      new MPerClassSampler({ labels: data.labels, m, batchSize: o.batchSize, lengthBeforeNewIter: samplesPerEpoch, random }).epoch());
 
     let state: TrainState = { epoch: -1, history: [], best: null, bestEpoch: -1, wait: 0 };
     let bestWeights: tf.Tensor[] | null = null;
@@ -204,6 +209,15 @@ export class Trainer {
       best: state.best,
     };
   }
+}
+
+/** m = 4 when there are enough classes, else the smallest divisor of batchSize with batchSize / m <= classes. */
+function defaultM(batchSize: number, classes: number): number {
+  if (batchSize / 4 <= classes && batchSize % 4 === 0) return 4;
+  for (let m = Math.max(1, Math.ceil(batchSize / Math.max(classes, 1))); m <= batchSize; m++) {
+    if (batchSize % m === 0) return m;
+  }
+  return batchSize;
 }
 
 function epochSeed(seed: number, epoch: number): number {
