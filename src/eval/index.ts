@@ -1,8 +1,9 @@
 // eval: retrieval and clustering metrics over embeddings
 export { knn } from './knn.js';
 export type { KnnMetric, KnnOptions, KnnResult } from './knn.js';
-export { accuracy, retrievalMetrics, planNeighbours, DEFAULT_ACCURACY_METRICS } from './retrieval.js';
-export type { AccuracyOptions, AccuracyMetricName, RetrievalMetricName } from './retrieval.js';
+export { accuracy, accuracyPerClass, retrievalMetrics, planNeighbours, DEFAULT_ACCURACY_METRICS, ACCURACY_METRICS } from './retrieval.js';
+export type { AccuracyOptions, AccuracyMetricName, RetrievalMetricName, PerClassAccuracy, RetrievalMetricsOptions } from './retrieval.js';
+export type { EvalLabels, LabelValue, LabelComparison } from './labels.js';
 export { kmeans } from './kmeans.js';
 export type { KMeansOptions, KMeansResult } from './kmeans.js';
 export { nmi, ami, mutualInfo, expectedMutualInfo, logGamma, clusteringScores } from './clustering.js';

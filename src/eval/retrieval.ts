@@ -2,31 +2,34 @@ import { z } from 'zod';
 import { ConfigError, ShapeError } from '../core/errors.js';
 import { parseOptions } from '../core/options.js';
 import type { Random } from '../core/random.js';
-import { toLabelArray } from '../core/tensor.js';
 import { clusteringScores } from './clustering.js';
 import { type EmbeddingsLike, embeddingShape } from './embeddings.js';
 import { type KnnMetric, knn } from './knn.js';
+import { type EvalLabels, type LabelComparison, type LabelValue, type ResolvedLabels, resolveLabels } from './labels.js';
+import {
+  RETRIEVAL_METRICS, type RetrievalMetricName, perClassMeans, reduceScores, relevanceCounts, scoreNeighbours,
+} from './retrieval-scores.js';
 
-/** Retrieval metrics that {@link accuracy} computes from k nearest neighbours. */
-export type RetrievalMetricName = 'precisionAt1' | 'rPrecision' | 'mapAtR' | 'meanAveragePrecision' | 'meanReciprocalRank';
+export type { RetrievalMetricName } from './retrieval-scores.js';
 /** Every metric {@link accuracy} knows: the retrieval metrics plus clustering NMI and AMI of the query set. */
 export type AccuracyMetricName = RetrievalMetricName | 'nmi' | 'ami';
 
-const RETRIEVAL_METRICS: readonly RetrievalMetricName[] = ['precisionAt1', 'rPrecision', 'mapAtR', 'meanAveragePrecision', 'meanReciprocalRank'];
 const ALL_METRICS: readonly AccuracyMetricName[] = [...RETRIEVAL_METRICS, 'nmi', 'ami'];
 /** The metrics computed when `metrics` is not given. */
 export const DEFAULT_ACCURACY_METRICS: readonly AccuracyMetricName[] = ['precisionAt1', 'rPrecision', 'mapAtR'];
+/** Every metric name, in reporting order (the retrieval metrics, then `nmi`, `ami`). */
+export const ACCURACY_METRICS: readonly AccuracyMetricName[] = ALL_METRICS;
 
 /** Options of {@link accuracy}. */
 export interface AccuracyOptions {
   /** Query embeddings. */
   query: EmbeddingsLike;
-  /** One label per query row. */
-  queryLabels: Int32Array | number[];
+  /** One label per query row: an integer, or an array of classes (multi-label). */
+  queryLabels: EvalLabels;
   /** Reference embeddings. Default: the query set, each query's own row excluded from its neighbours. */
   reference?: EmbeddingsLike;
-  /** One label per reference row; required with `reference`. */
-  referenceLabels?: Int32Array | number[];
+  /** One label per reference row, of the same kind as `queryLabels`; required with `reference`. */
+  referenceLabels?: EvalLabels;
   /**
    * The query rows are the first rows of `reference` (PML's `ref_includes_query`): each query's own
    * row is excluded and counts as "itself". Default false; implied when `reference` is omitted.
@@ -35,15 +38,30 @@ export interface AccuracyOptions {
   /** Row length; required for Float32Array embeddings. */
   dim?: number;
   /**
-   * Neighbours retrieved per query. `'maxBinCount'` (default): the largest number of reference rows
-   * sharing a query label, minus 1 when a query is part of the reference set; R-precision and MAP@R
-   * are exact with it. A number is clamped to the number of reference rows available.
+   * Neighbours the ranking metrics use per query:
+   * - `'maxBinCount'` (default): the largest number of reference rows matching a query label, minus 1
+   *   when queries are part of the reference set. R-precision and MAP@R are exact with it.
+   * - `'all'` or `null`: every reference row (PML's default `k=None`); MAP and MRR then see the whole ranking.
+   * - a number, clamped to the number of reference rows available.
+   *
+   * P@1, R-precision and MAP@R are the same for any k >= the max bin count; only `meanAveragePrecision`
+   * and `meanReciprocalRank` depend on k beyond that.
    */
-  k?: number | 'maxBinCount';
+  k?: number | 'maxBinCount' | 'all' | null;
+  /** The K of `recallAtK` and `knnAccuracy` (clamped to the reference rows available). Default 10. */
+  atK?: number;
   /** Metrics to compute. Default `['precisionAt1', 'rPrecision', 'mapAtR']`. */
   metrics?: AccuracyMetricName[];
   /** Neighbour ranking. Default `'l2'` (squared Euclidean), as PML's default faiss `IndexFlatL2`. */
   metric?: KnnMetric;
+  /** Average per class first, then over classes (PML's `avg_of_avgs`). Default false. */
+  avgOfAvgs?: boolean;
+  /**
+   * When to count a reference row as relevant to a query: `'equal'` (integer labels' default),
+   * `'intersect'` (set labels' default: a match when the sets share a class), or a function of the
+   * two labels (PML's `label_comparison_fn`). NMI/AMI need plain integer labels.
+   */
+  labelComparison?: LabelComparison;
   /** Random source for the k-means behind `'nmi'`/`'ami'`. Default `createRandom(0)`. */
   random?: Random;
   /** Query rows per k-NN tile (see {@link knn}). */
@@ -54,6 +72,16 @@ export interface AccuracyOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** What {@link accuracyPerClass} returns. */
+export interface PerClassAccuracy {
+  /** The distinct labels of the non-lone queries, numbers ascending, sets lexicographically (`torch.unique` order). */
+  classes: LabelValue[];
+  /** Each retrieval metric's per-class mean, aligned with `classes` (PML's `return_per_class`). */
+  perClass: Record<string, number[]>;
+  /** The same metrics reduced as {@link accuracy} reduces them, plus `nmi`/`ami` when requested. */
+  overall: Record<string, number>;
+}
+
 const accuracySchema = z
   .object({
     query: z.any(),
@@ -62,9 +90,12 @@ const accuracySchema = z
     referenceLabels: z.any().optional(),
     referenceIncludesQuery: z.boolean().default(false),
     dim: z.number().int().min(1).optional(),
-    k: z.union([z.number().int().min(1), z.literal('maxBinCount')]).default('maxBinCount'),
+    k: z.union([z.number().int().min(1), z.literal('maxBinCount'), z.literal('all'), z.null()]).default('maxBinCount'),
+    atK: z.number().int().min(1).default(10),
     metrics: z.array(z.enum(ALL_METRICS as [AccuracyMetricName, ...AccuracyMetricName[]])).optional(),
     metric: z.enum(['cosine', 'ip', 'l2']).default('l2'),
+    avgOfAvgs: z.boolean().default(false),
+    labelComparison: z.union([z.enum(['equal', 'intersect']), z.custom<(a: LabelValue, b: LabelValue) => boolean>((v) => typeof v === 'function')]).optional(),
     random: z.custom<Random>((v) => typeof (v as Random | undefined)?.next === 'function').optional(),
     queryTileSize: z.number().int().min(1).optional(),
     referenceTileSize: z.number().int().min(1).optional(),
@@ -73,154 +104,179 @@ const accuracySchema = z
   .strict();
 
 /**
- * Retrieval accuracy with the semantics of pytorch-metric-learning's `AccuracyCalculator` (default
- * options, `avg_of_avgs=False`): every query retrieves its k nearest reference rows; R is the number
- * of reference rows with the query's label (minus the query itself when it is in the reference set).
+ * Retrieval accuracy with the semantics of pytorch-metric-learning 2.x's `AccuracyCalculator`: every
+ * query retrieves its k nearest reference rows; R is the number of reference rows whose label matches
+ * the query's (minus the query itself when it is in the reference set).
  *
- * - `precisionAt1`: fraction of queries whose nearest neighbour has their label;
- * - `rPrecision`: same-label fraction of the first min(R, k) neighbours;
- * - `mapAtR`: MAP@R, the sum of precision@i over same-label hits i within the first min(R, k)
- *   neighbours, divided by min(R, k);
- * - `meanAveragePrecision`: the same over all k neighbours, divided by the number of hits (1 if none);
- * - `meanReciprocalRank`: 1 / rank of the first same-label neighbour within k (0 if none);
+ * - `precisionAt1`: fraction of queries whose nearest neighbour is relevant;
+ * - `rPrecision`: relevant fraction of the first min(R, k) neighbours;
+ * - `mapAtR`: MAP@R, the sum of precision@i over relevant neighbours i within the first min(R, k),
+ *   divided by min(R, k);
+ * - `meanAveragePrecision`: the same over all k neighbours, divided by the number of relevant ones (1 if none);
+ * - `meanReciprocalRank`: 1 / rank of the first relevant neighbour within k (0 if none);
+ * - `recallAtK`: Recall@K as deep-metric-learning papers use it (not in PML): the fraction of queries
+ *   with at least one relevant neighbour among the first `atK`;
+ * - `knnAccuracy`: k-NN classification accuracy (not in PML): each query takes the majority label of
+ *   its first `atK` neighbours (a tie goes to the tied label whose first occurrence is nearest) and is
+ *   correct when that label matches its own;
  * - `nmi`, `ami`: k-means on the query rows (k = number of distinct query labels) scored against the labels.
  *
- * Queries whose label has no other row in the reference set ("lone" queries) are left out of the
- * k-NN metrics; when every query is lone those metrics are 0. Each is the plain mean over queries.
+ * Queries with no relevant reference row ("lone" queries, e.g. a label absent from the reference set)
+ * are left out of the k-NN metrics, as PML does; when every query is lone those metrics are 0. Each is
+ * the mean over queries, or with `avgOfAvgs` the mean of per-class means. Unlike PML, the default k is
+ * `'maxBinCount'` (cheaper, and exact for the headline metrics); pass `k: 'all'` for PML's default.
  *
  * ```ts
  * const { precisionAt1, mapAtR } = await accuracy({ query: emb, queryLabels: labels, dim: 128 });
  * ```
  */
 export async function accuracy(options: AccuracyOptions): Promise<Record<string, number>> {
+  return (await computeAccuracy(options, false)).overall;
+}
+
+/**
+ * {@link accuracy} with per-class results (PML's `return_per_class`): every retrieval metric averaged
+ * within each query class, plus the overall values.
+ */
+export async function accuracyPerClass(options: AccuracyOptions): Promise<PerClassAccuracy> {
+  return computeAccuracy(options, true);
+}
+
+async function computeAccuracy(options: AccuracyOptions, perClass: boolean): Promise<PerClassAccuracy> {
   const o = parseOptions('accuracy', accuracySchema, options);
   const query = o.query as EmbeddingsLike;
   const qShape = embeddingShape(query, o.dim, 'query');
-  const queryLabels = toLabelArray(o.queryLabels as Int32Array | number[], qShape.n, 'queryLabels');
+  const qLabels = resolveLabels(o.queryLabels as EvalLabels, qShape.n, 'queryLabels');
   if ((o.reference === undefined) !== (o.referenceLabels === undefined)) {
     throw new ConfigError(`accuracy: give both 'reference' and 'referenceLabels', or neither (got only '${o.reference === undefined ? 'referenceLabels' : 'reference'}')`);
   }
-  let referenceLabels = queryLabels;
+  let rLabels = qLabels;
   if (o.reference !== undefined) {
     const rShape = embeddingShape(o.reference as EmbeddingsLike, o.dim ?? qShape.dim, 'reference');
     if (rShape.dim !== qShape.dim) throw new ShapeError(`accuracy: query has dim ${qShape.dim} but reference has dim ${rShape.dim}`);
-    referenceLabels = toLabelArray(o.referenceLabels as Int32Array | number[], rShape.n, 'referenceLabels');
+    rLabels = resolveLabels(o.referenceLabels as EvalLabels, rShape.n, 'referenceLabels');
+    if ((rLabels.ints === null) !== (qLabels.ints === null)) {
+      throw new ConfigError("accuracy: 'queryLabels' and 'referenceLabels' must both be integers or both be arrays of classes");
+    }
   }
   const sameSource = o.reference === undefined || o.referenceIncludesQuery;
-  if (sameSource && queryLabels.length > referenceLabels.length) {
-    throw new ShapeError(`accuracy: referenceIncludesQuery needs at least as many reference rows (${referenceLabels.length}) as queries (${queryLabels.length})`);
+  if (sameSource && qLabels.n > rLabels.n) {
+    throw new ShapeError(`accuracy: referenceIncludesQuery needs at least as many reference rows (${rLabels.n}) as queries (${qLabels.n})`);
   }
+  const comparison = o.labelComparison as LabelComparison | undefined;
   const wanted = o.metrics ?? [...DEFAULT_ACCURACY_METRICS];
-  const out: Record<string, number> = {};
+  const wantsClustering = wanted.includes('nmi') || wanted.includes('ami');
+  if (wantsClustering && (qLabels.ints === null || typeof comparison === 'function')) {
+    throw new ConfigError("accuracy: 'nmi'/'ami' need integer labels and no custom 'labelComparison' (as in PML)");
+  }
+  const result: PerClassAccuracy = { classes: [], perClass: {}, overall: {} };
 
   const retrieval = wanted.filter((m): m is RetrievalMetricName => (RETRIEVAL_METRICS as readonly string[]).includes(m));
   if (retrieval.length > 0) {
-    const plan = planNeighbours(queryLabels, referenceLabels, sameSource, o.k);
-    if (plan.k === 0) {
-      for (const m of retrieval) out[m] = 0;
+    const relevance = relevanceCounts(qLabels, rLabels, sameSource, comparison);
+    const plan = planK(relevance.notLone, relevance.maxBinCount, rLabels.n, sameSource, o.k, o.atK, retrieval);
+    if (plan.stride === 0) {
+      for (const m of retrieval) result.overall[m] = 0;
+      if (perClass) for (const m of retrieval) result.perClass[m] = [];
     } else {
       const res = await knn({
         query,
         reference: (o.reference as EmbeddingsLike | undefined) ?? query,
         dim: o.dim,
-        k: plan.k,
+        k: plan.stride,
         metric: o.metric,
         excludeSelf: sameSource,
         queryTileSize: o.queryTileSize,
         referenceTileSize: o.referenceTileSize,
         onProgress: o.onProgress,
       });
-      Object.assign(out, retrievalMetrics(res.indices, plan.k, queryLabels, referenceLabels, sameSource, retrieval));
+      const scores = scoreNeighbours({
+        neighbors: res.indices, stride: plan.stride, k: plan.k, atK: plan.atK,
+        queryLabels: qLabels, referenceLabels: rLabels, relevance, comparison, metrics: retrieval,
+      });
+      for (const m of retrieval) result.overall[m] = reduceScores(scores[m], qLabels, o.avgOfAvgs);
+      if (perClass) {
+        for (const m of retrieval) {
+          const per = perClassMeans(scores[m], qLabels);
+          result.classes = per.map((p) => p.label);
+          result.perClass[m] = per.map((p) => p.mean);
+        }
+      }
     }
   }
-  if (wanted.includes('nmi') || wanted.includes('ami')) {
-    const scores = clusteringScores(query, queryLabels, qShape.dim, { random: o.random });
-    if (wanted.includes('nmi')) out.nmi = scores.nmi;
-    if (wanted.includes('ami')) out.ami = scores.ami;
+  if (wantsClustering) {
+    const scores = clusteringScores(query, qLabels.ints!, qShape.dim, { random: o.random });
+    if (wanted.includes('nmi')) result.overall.nmi = scores.nmi;
+    if (wanted.includes('ami')) result.overall.ami = scores.ami;
   }
-  return out;
-}
-
-/** The k {@link accuracy} retrieves: 0 when every query is lone (no neighbours are needed). */
-export function planNeighbours(
-  queryLabels: Int32Array, referenceLabels: Int32Array, sameSource: boolean, k: number | 'maxBinCount',
-): { k: number; maxBinCount: number } {
-  const counts = labelCounts(referenceLabels);
-  const self = sameSource ? 1 : 0;
-  let maxBinCount = 0;
-  let anyNotLone = false;
-  for (const label of new Set(queryLabels)) {
-    const c = counts.get(label) ?? 0;
-    maxBinCount = Math.max(maxBinCount, c);
-    if (c - self > 0) anyNotLone = true;
-  }
-  if (!anyNotLone) return { k: 0, maxBinCount };
-  const wantedK = k === 'maxBinCount' ? maxBinCount - self : k;
-  return { k: Math.min(wantedK, referenceLabels.length - self), maxBinCount };
+  return result;
 }
 
 /**
- * The retrieval metrics from precomputed neighbour lists (`neighbors`: `numQueries * k` reference
+ * The neighbour counts {@link accuracy} needs: `k` for the ranking metrics, `atK` for Recall@K and
+ * k-NN accuracy, and `stride` = the number actually retrieved (0 when every query is lone).
+ */
+function planK(
+  notLone: Uint8Array, maxBinCount: number, numReference: number, sameSource: boolean,
+  k: number | 'maxBinCount' | 'all' | null, atK: number, metrics: readonly RetrievalMetricName[],
+): { k: number; atK: number; stride: number } {
+  if (!notLone.some((v) => v === 1)) return { k: 0, atK: 0, stride: 0 };
+  const available = numReference - (sameSource ? 1 : 0);
+  const wantedK = k === 'maxBinCount' ? maxBinCount - (sameSource ? 1 : 0) : k === 'all' || k === null ? available : k;
+  const kk = Math.max(1, Math.min(wantedK, available));
+  const usesAtK = metrics.includes('recallAtK') || metrics.includes('knnAccuracy');
+  const a = usesAtK ? Math.min(atK, available) : 0;
+  return { k: kk, atK: a, stride: Math.max(kk, a) };
+}
+
+/** The k {@link accuracy} retrieves for integer labels: 0 when every query is lone (no neighbours are needed). */
+export function planNeighbours(
+  queryLabels: Int32Array, referenceLabels: Int32Array, sameSource: boolean, k: number | 'maxBinCount',
+): { k: number; maxBinCount: number } {
+  const q = resolveLabels(queryLabels, queryLabels.length, 'queryLabels');
+  const r = resolveLabels(referenceLabels, referenceLabels.length, 'referenceLabels');
+  const rel = relevanceCounts(q, r, sameSource);
+  const plan = planK(rel.notLone, rel.maxBinCount, r.n, sameSource, k, 1, []);
+  return { k: plan.k, maxBinCount: rel.maxBinCount };
+}
+
+/** Options of {@link retrievalMetrics} beyond the neighbour lists and labels. */
+export interface RetrievalMetricsOptions {
+  /** Neighbours the ranking metrics use (the first `k` columns). Default: all `stride` columns. */
+  k?: number;
+  /** The K of `recallAtK` and `knnAccuracy`. Default: all `stride` columns. */
+  atK?: number;
+  /** Mean of per-class means. Default false. */
+  avgOfAvgs?: boolean;
+  /** Label comparison (see {@link AccuracyOptions.labelComparison}). */
+  labelComparison?: LabelComparison;
+}
+
+/**
+ * The retrieval metrics from precomputed neighbour lists (`neighbors`: `numQueries * stride` reference
  * indices, best first, the query's own row already removed when `sameSource`). Use it to score any
- * index; {@link accuracy} calls it after an exact {@link knn}. Semantics as described in {@link accuracy}.
+ * index; {@link accuracy} does the same after an exact {@link knn}. Semantics as described in {@link accuracy}.
  */
 export function retrievalMetrics(
   neighbors: Int32Array,
-  k: number,
-  queryLabels: Int32Array,
-  referenceLabels: Int32Array,
+  stride: number,
+  queryLabels: EvalLabels,
+  referenceLabels: EvalLabels,
   sameSource: boolean,
   metrics: readonly RetrievalMetricName[] = RETRIEVAL_METRICS,
+  options: RetrievalMetricsOptions = {},
 ): Record<string, number> {
-  const nq = queryLabels.length;
-  if (neighbors.length !== nq * k) {
-    throw new ShapeError(`retrievalMetrics: neighbors has ${neighbors.length} entries, expected numQueries * k = ${nq} * ${k}`);
+  const q: ResolvedLabels = resolveLabels(queryLabels, queryLabels.length, 'queryLabels');
+  const r: ResolvedLabels = resolveLabels(referenceLabels, referenceLabels.length, 'referenceLabels');
+  if (neighbors.length !== q.n * stride) {
+    throw new ShapeError(`retrievalMetrics: neighbors has ${neighbors.length} entries, expected numQueries * k = ${q.n} * ${stride}`);
   }
-  const counts = labelCounts(referenceLabels);
-  const self = sameSource ? 1 : 0;
-  let p1 = 0, rp = 0, mapr = 0, map = 0, mrr = 0, used = 0;
-  for (let i = 0; i < nq; i++) {
-    const y = queryLabels[i];
-    const r = (counts.get(y) ?? 0) - self;
-    if (r <= 0) continue; // lone query
-    used++;
-    const m = Math.min(r, k);
-    let hits = 0, hitsInR = 0, apR = 0, ap = 0, firstHit = -1;
-    for (let j = 0; j < k; j++) {
-      const idx = neighbors[i * k + j];
-      if (idx < 0 || idx >= referenceLabels.length) {
-        throw new ShapeError(`retrievalMetrics: neighbour index ${idx} of query ${i} is outside the reference set`);
-      }
-      if (referenceLabels[idx] !== y) continue;
-      hits++;
-      ap += hits / (j + 1);
-      if (firstHit < 0) firstHit = j;
-      if (j < m) {
-        hitsInR++;
-        apR += hits / (j + 1);
-      }
-    }
-    if (k > 0 && referenceLabels[neighbors[i * k]] === y) p1++;
-    rp += hitsInR / m;
-    mapr += apR / m;
-    map += ap / Math.max(hits, 1);
-    mrr += firstHit >= 0 ? 1 / (firstHit + 1) : 0;
-  }
-  const mean = (s: number): number => (used === 0 ? 0 : s / used);
-  const all: Record<RetrievalMetricName, number> = {
-    precisionAt1: mean(p1),
-    rPrecision: mean(rp),
-    mapAtR: mean(mapr),
-    meanAveragePrecision: mean(map),
-    meanReciprocalRank: mean(mrr),
-  };
+  const relevance = relevanceCounts(q, r, sameSource, options.labelComparison);
+  const scores = scoreNeighbours({
+    neighbors, stride, k: options.k ?? stride, atK: options.atK ?? stride,
+    queryLabels: q, referenceLabels: r, relevance, comparison: options.labelComparison, metrics,
+  });
   const out: Record<string, number> = {};
-  for (const name of metrics) out[name] = all[name];
+  for (const name of metrics) out[name] = reduceScores(scores[name], q, options.avgOfAvgs ?? false);
   return out;
-}
-
-function labelCounts(labels: Int32Array): Map<number, number> {
-  const counts = new Map<number, number>();
-  for (const l of labels) counts.set(l, (counts.get(l) ?? 0) + 1);
-  return counts;
 }
