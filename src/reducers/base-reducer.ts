@@ -17,6 +17,8 @@ export interface LossTerm {
   losses: tf.Tensor | null;
   indices?: Int32Array | Int32Array[] | IndexTuple | null;
   reductionType: ReductionType;
+  /** What `DivisorReducer` divides the summed losses by (PML's `divisor` entry); other reducers ignore it. */
+  divisor?: number;
 }
 
 /** Sub-loss name -> term, e.g. `{ posLoss, negLoss }` for ContrastiveLoss. */

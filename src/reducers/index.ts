@@ -15,3 +15,4 @@ export * from './sum-reducer.js';
 export * from './threshold-reducer.js';
 export * from './avg-non-zero-reducer.js';
 export * from './do-nothing-reducer.js';
+export * from './divisor-reducer.js';
