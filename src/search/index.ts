@@ -1,0 +1,12 @@
+export type {
+  IndexId, Metadata, FilterValue, SearchFilter, IndexMetric, IndexKind, SearchOptions, SearchHit, NearestNeighborIndex, IndexManifest,
+} from './types.js';
+export { filterPredicate } from './types.js';
+export { ExactIndex } from './exact.js';
+export type { ExactIndexOptions } from './exact.js';
+export { HnswIndex, hnswlib } from './hnsw.js';
+export type { HnswIndexOptions } from './hnsw.js';
+export { LanceDbIndex, lancedbModules } from './lancedb.js';
+export { createIndex, loadIndex, availableKinds } from './factory.js';
+export type { CreateIndexOptions } from './factory.js';
+export { readManifest } from './items.js';
