@@ -18,6 +18,7 @@ import { parseRunConfig } from './config.js';
 import { loadRunData, type RunData } from './data.js';
 import { datasetMetrics, retrievalValidator } from './evaluate.js';
 import { formatMetricsTable, type MetricsTable } from './table.js';
+import { loadThresholds, type SavedThresholds } from '../eval/thresholds.js';
 
 /** Builds the embedding network a run config describes, for inputs of `inputShape`. */
 export function buildModel(config: RunConfig, inputShape: number[]): tf.LayersModel {
@@ -126,11 +127,13 @@ export function splitLabels(config: RunConfig): { seen: string; unseen: string }
   };
 }
 
-/** A saved run: its config and its trained model. */
+/** A saved run: its config, its trained model and its calibrated thresholds. */
 export interface LoadedRun {
   dir: string;
   config: RunConfig;
   model: tf.LayersModel;
+  /** Match thresholds from `akin calibrate` (`thresholds.json`), or null when not calibrated. */
+  thresholds: SavedThresholds | null;
 }
 
 /** Loads a run folder written by {@link runExperiment}. Errors name the missing file. */
@@ -138,6 +141,7 @@ export async function loadRun(dir: string): Promise<LoadedRun> {
   const cfgPath = join(dir, 'config.json');
   if (!existsSync(cfgPath)) throw new DataError(`${dir} is not a run folder: ${cfgPath} is missing`);
   const config = parseRunConfig(JSON.parse(readFileSync(cfgPath, 'utf8')), cfgPath);
+  const thresholds = loadThresholds(dir);
   const model = await loadModel(join(dir, 'model'));
-  return { dir, config, model };
+  return { dir, config, model, thresholds };
 }
