@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../core/errors.js';
-import { patchWasmMatMul } from './wasm-kernels.js';
+import { registerWasmKernels } from './wasm-kernels.js';
 
 /** The TensorFlow.js backends akin can run on, fastest first. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -94,7 +94,7 @@ async function start(name: BackendName, threads: number): Promise<BackendInfo> {
   }
   if (name === 'wasm') {
     if (isNode) registerThreadedWasm(threads);
-    patchWasmMatMul();
+    registerWasmKernels();
     if (!(await tf.setBackend('wasm'))) throw new Error('the wasm module failed to start');
     await tf.ready();
     return { backend: 'wasm', threads: wasm.getThreadsCount() };

@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import { registerWasmConvGrads } from './wasm-conv-grads.js';
+import { registerWasmMiscGrads } from './wasm-misc-grads.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
 type Info = tf.TensorInfo;
@@ -44,4 +46,19 @@ export function patchWasmMatMul(): void {
     tf.registerKernel({ ...original, kernelFunc });
     patched.add(name);
   }
+}
+
+let extraRegistered = false;
+
+/**
+ * Everything akin adds to the wasm backend: the matmul fix above, the convolution gradients wasm
+ * lacks (`Conv2DBackpropFilter`, `DepthwiseConv2dNativeBackpropInput`/`Filter`), `UnsortedSegmentSum`
+ * (the gradient of `tf.gather`) and a correct `MaxPoolGrad`. Idempotent.
+ */
+export function registerWasmKernels(): void {
+  patchWasmMatMul();
+  if (extraRegistered) return;
+  registerWasmConvGrads();
+  registerWasmMiscGrads();
+  extraRegistered = true;
 }

@@ -1,0 +1,148 @@
+import * as tf from '@tensorflow/tfjs';
+import { registerWasmKernel, withOps, type Info, type WasmOps } from './wasm-ops.js';
+
+type Conv2DInfo = tf.backend_util.Conv2DInfo;
+
+/**
+ * Batch rows handled per step by the filter gradients, chosen so that the patch matrix of one step
+ * holds at most this many floats (64 MiB).
+ */
+const PATCH_FLOATS = 1 << 24;
+
+/**
+ * The input values each filter tap sees: `[n, outHeight, outWidth, taps * channels]`, taps in
+ * row-major (filter row, filter column) order, channels innermost. `x` is NHWC.
+ */
+function patches(ops: WasmOps, x: Info, c: Conv2DInfo): Info {
+  const [n, , , ch] = x.shape;
+  const { top, bottom, left, right } = c.padInfo;
+  const padded = top > 0 || bottom > 0 || left > 0 || right > 0
+    ? ops.call('PadV2', { x }, {
+      paddings: [[0, 0], [Math.max(top, 0), Math.max(bottom, 0)], [Math.max(left, 0), Math.max(right, 0)], [0, 0]],
+      constantValue: 0,
+    })
+    : x;
+  const taps: Info[] = [];
+  for (let i = 0; i < c.filterHeight; i++) {
+    for (let j = 0; j < c.filterWidth; j++) {
+      const r0 = i * c.dilationHeight;
+      const c0 = j * c.dilationWidth;
+      taps.push(ops.call('StridedSlice', { x: padded }, {
+        begin: [0, r0, c0, 0],
+        end: [n, r0 + (c.outHeight - 1) * c.strideHeight + 1, c0 + (c.outWidth - 1) * c.strideWidth + 1, ch],
+        strides: [1, c.strideHeight, c.strideWidth, 1],
+        beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0,
+      }));
+    }
+  }
+  return taps.length === 1 ? taps[0] : ops.call('Concat', taps, { axis: 3 });
+}
+
+/** Calls `step(begin, size)` over batch chunks of at most `rows` and sums the results. */
+function sumOverBatch(ops: WasmOps, batch: number, rows: number, step: (begin: number, size: number) => Info): Info {
+  let total: Info | null = null;
+  for (let b = 0; b < batch; b += rows) {
+    const part = step(b, Math.min(rows, batch - b));
+    total = total ? ops.add(total, part) : part;
+  }
+  return total!;
+}
+
+function batchSlice(ops: WasmOps, x: Info, begin: number, size: number): Info {
+  if (begin === 0 && size === x.shape[0]) return x;
+  return ops.call('Slice', { x }, { begin: [begin, 0, 0, 0], size: [size, -1, -1, -1] });
+}
+
+function chunkRows(c: Conv2DInfo, perTap: number): number {
+  const perRow = c.outHeight * c.outWidth * c.filterHeight * c.filterWidth * perTap;
+  return Math.max(1, Math.floor(PATCH_FLOATS / Math.max(1, perRow)));
+}
+
+/**
+ * `Conv2DBackpropFilter` for wasm: for every batch chunk, the patch matrix P `[m, taps * inChannels]`
+ * is multiplied by `dy` `[m, outChannels]` (one XNNPACK matmul, `dy^T P`), giving the filter gradient
+ * for all taps at once. Dilations are 1 (as in every tfjs backend); NCHW inputs are transposed to NHWC.
+ */
+function conv2DBackpropFilter(args: Parameters<tf.KernelConfig['kernelFunc']>[0]): Info {
+  const { x, dy } = args.inputs as { x: Info; dy: Info };
+  const a = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  const format = tf.backend_util.convertConv2DDataFormat(a.dataFormat);
+  return withOps(args.backend, (ops) => {
+    const xh = format === 'channelsLast' ? x : ops.transpose(x, [0, 2, 3, 1]);
+    const dyh = format === 'channelsLast' ? dy : ops.transpose(dy, [0, 2, 3, 1]);
+    const c = tf.backend_util.computeConv2DInfo(
+      xh.shape as [number, number, number, number], a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+    const taps = c.filterHeight * c.filterWidth;
+    const g = sumOverBatch(ops, c.batchSize, chunkRows(c, c.inChannels), (b, size) => {
+      const m = size * c.outHeight * c.outWidth;
+      const p = ops.reshape(patches(ops, batchSlice(ops, xh, b, size), c), [1, m, taps * c.inChannels]);
+      const dyT = ops.transpose(ops.reshape(batchSlice(ops, dyh, b, size), [m, c.outChannels]), [1, 0]);
+      return ops.matMul(ops.reshape(dyT, [1, c.outChannels, m]), p);
+    });
+    const gT = ops.transpose(ops.reshape(g, [c.outChannels, taps * c.inChannels]), [1, 0]);
+    return ops.reshape(gT, [...a.filterShape]);
+  });
+}
+
+/**
+ * `DepthwiseConv2dNativeBackpropFilter` for wasm: per batch chunk, the patches `[m, taps, in, 1]`
+ * times `dy` `[m, 1, in, multiplier]`, summed over m. Supports strides, dilations and every padding.
+ */
+function depthwiseBackpropFilter(args: Parameters<tf.KernelConfig['kernelFunc']>[0]): Info {
+  const { x, dy } = args.inputs as { x: Info; dy: Info };
+  const a = args.attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
+  return withOps(args.backend, (ops) => {
+    const c = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number], a.filterShape, a.strides, a.dilations, a.pad, a.dimRoundingMode, true);
+    const taps = c.filterHeight * c.filterWidth;
+    const mult = c.outChannels / c.inChannels;
+    const g = sumOverBatch(ops, c.batchSize, chunkRows(c, c.inChannels * mult), (b, size) => {
+      const m = size * c.outHeight * c.outWidth;
+      const p = ops.reshape(patches(ops, batchSlice(ops, x, b, size), c), [m, taps, c.inChannels, 1]);
+      const d = ops.reshape(batchSlice(ops, dy, b, size), [m, 1, c.inChannels, mult]);
+      return ops.call('Sum', { x: ops.call('Multiply', { a: p, b: d }) }, { axis: [0], keepDims: false });
+    });
+    return ops.reshape(g, [...a.filterShape]);
+  });
+}
+
+/**
+ * `DepthwiseConv2dNativeBackpropInput` for wasm: a depthwise conv is a regular conv whose filter is
+ * block-diagonal over channels (input channel k feeds only outputs k*multiplier ... k*multiplier +
+ * multiplier - 1). The filter is expanded that way (with its dilation written out as zero taps) and
+ * the wasm `Conv2DBackpropInput` kernel does the rest.
+ */
+function depthwiseBackpropInput(args: Parameters<tf.KernelConfig['kernelFunc']>[0]): Info {
+  const { dy, filter } = args.inputs as { dy: Info; filter: Info };
+  const a = args.attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs;
+  return withOps(args.backend, (ops) => {
+    const c = tf.backend_util.computeConv2DInfo(
+      a.inputShape, filter.shape as [number, number, number, number], a.strides, a.dilations, a.pad, a.dimRoundingMode, true);
+    const [fh, fw, inC, mult] = filter.shape;
+    const eh = c.effectiveFilterHeight;
+    const ew = c.effectiveFilterWidth;
+    const outC = inC * mult;
+    const w = ops.backend.readSync(filter.dataId) as Float32Array;
+    const full = new Float32Array(eh * ew * inC * outC);
+    for (let i = 0; i < fh; i++) {
+      for (let j = 0; j < fw; j++) {
+        const dst = ((i * c.dilationHeight) * ew + j * c.dilationWidth) * inC * outC;
+        const src = (i * fw + j) * inC * mult;
+        for (let k = 0; k < inC; k++) {
+          for (let q = 0; q < mult; q++) full[dst + k * outC + k * mult + q] = w[src + k * mult + q];
+        }
+      }
+    }
+    const expanded = ops.tensor(full, [eh, ew, inC, outC], 'float32');
+    return ops.call('Conv2DBackpropInput', { dy, filter: expanded }, {
+      strides: a.strides, pad: a.pad, dataFormat: 'NHWC', dimRoundingMode: a.dimRoundingMode, inputShape: a.inputShape,
+    });
+  });
+}
+
+/** Registers the convolution gradients the wasm backend lacks. */
+export function registerWasmConvGrads(): void {
+  registerWasmKernel('Conv2DBackpropFilter', conv2DBackpropFilter);
+  registerWasmKernel('DepthwiseConv2dNativeBackpropFilter', depthwiseBackpropFilter);
+  registerWasmKernel('DepthwiseConv2dNativeBackpropInput', depthwiseBackpropInput);
+}

@@ -1,0 +1,208 @@
+// The kernels akin adds to (or fixes in) the wasm backend, checked against the cpu backend's own kernels
+// on random inputs, and against plain loops / linearity where the cpu kernels do not cover a case.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as akin from 'akin';
+import { assertClose } from './helpers.js';
+
+const tf = akin.tf;
+type T = akin.tf.Tensor;
+
+async function wasm(): Promise<void> {
+  await akin.backend.init({ backend: 'wasm', threads: 2 });
+  await tf.setBackend('wasm');
+}
+
+/** Runs `f` on wasm, then on cpu, and returns both results (plain arrays; tensors are disposed). */
+async function onBoth(f: () => number[][]): Promise<{ wasm: number[][]; cpu: number[][] }> {
+  await wasm();
+  const before = tf.memory().numTensors;
+  const w = f();
+  assert.equal(tf.memory().numTensors, before, 'tensors leaked on wasm');
+  await tf.setBackend('cpu');
+  const c = f();
+  await tf.setBackend('wasm');
+  return { wasm: w, cpu: c };
+}
+
+function values(n: number, seed: number, lo = -1, hi = 1): number[] {
+  const r = akin.createRandom(seed);
+  return Array.from({ length: n }, () => lo + (hi - lo) * r.next());
+}
+
+const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
+
+/** Gradients of sum(op(x, w) * probe) with respect to x and w, as flat arrays. */
+function grads(op: (x: T, w: T) => T, xShape: number[], wShape: number[], seed: number): () => number[][] {
+  const xv = values(size(xShape), seed);
+  const wv = values(size(wShape), seed + 1);
+  return () => tf.tidy(() => {
+    const x = tf.tensor(xv, xShape);
+    const w = tf.tensor(wv, wShape);
+    const y = op(x, w);
+    const probe = tf.tensor(values(y.size, seed + 2), y.shape);
+    const g = tf.grads((a: T, b: T) => tf.sum(tf.mul(op(a, b), probe)))([x, w]);
+    return [Array.from(y.dataSync()), Array.from(g[0].dataSync()), Array.from(g[1].dataSync())];
+  });
+}
+
+function assertSame(r: { wasm: number[][]; cpu: number[][] }, msg: string, atol = 1e-5, rtol = 1e-4): void {
+  ['value', 'dx', 'dw'].slice(0, r.cpu.length).forEach((what, i) => assertClose(r.wasm[i], r.cpu[i], { atol, rtol, msg: `${msg} ${what}` }));
+}
+
+test('UnsortedSegmentSum on wasm matches cpu and plain loops: repeated, negative and too-large ids, 2-D ids', async () => {
+  const cases: { x: number[]; ids: number[]; idShape: number[]; n: number }[] = [
+    { x: [10, 6, 3], ids: [0, 2, 2, 5, 0, 1, 2, 2, 3, 0], idShape: [10], n: 6 },
+    { x: [7, 4], ids: [3, -1, 0, 3, 9, 1, 3], idShape: [7], n: 4 },
+    { x: [3, 4, 2], ids: [1, 0, 1, 1, 2, 0, 0, 1, 2, 2, 0, 1], idShape: [3, 4], n: 3 },
+    { x: [0, 3], ids: [], idShape: [0], n: 2 },
+  ];
+  for (const [k, c] of cases.entries()) {
+    const xv = values(size(c.x), 10 + k);
+    const run = (): number[][] => tf.tidy(() => {
+      const out = tf.engine().runKernel('UnsortedSegmentSum', { x: tf.tensor(xv, c.x), segmentIds: tf.tensor(c.ids, c.idShape, 'int32') }, { numSegments: c.n }) as T;
+      assert.deepEqual(out.shape, [c.n, ...c.x.slice(c.idShape.length)]);
+      return [Array.from(out.dataSync())];
+    });
+    const inner = size(c.x.slice(c.idShape.length));
+    const want = new Array<number>(c.n * inner).fill(0);
+    c.ids.forEach((s, i) => {
+      if (s >= 0 && s < c.n) for (let j = 0; j < inner; j++) want[s * inner + j] += xv[i * inner + j];
+    });
+    if (c.idShape.length === 1) {
+      const r = await onBoth(run);
+      assertClose(r.wasm[0], r.cpu[0], { msg: `case ${k} vs cpu` });
+    }
+    await wasm();
+    assertClose(run()[0], want, { msg: `case ${k} vs loops` });
+  }
+});
+
+test('the gradient of tf.gather works on wasm and matches cpu (axis 0 and 1, repeated indices)', async () => {
+  for (const axis of [0, 1]) {
+    const idx = [2, 0, 2, 1, 2];
+    const r = await onBoth(grads((x, w) => tf.mul(tf.gather(x, tf.tensor1d(idx, 'int32'), axis), tf.sum(w)), [3, 4, 2], [2], 20 + axis));
+    assertSame(r, `gather axis ${axis}`);
+  }
+});
+
+test('conv2d gradients on wasm match cpu (padding same/valid/explicit, strides)', async () => {
+  const cases: { x: number[]; w: number[]; s: [number, number]; pad: 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]] }[] = [
+    { x: [2, 7, 6, 3], w: [3, 3, 3, 4], s: [1, 1], pad: 'same' },
+    { x: [2, 7, 6, 3], w: [3, 2, 3, 4], s: [1, 1], pad: 'valid' },
+    { x: [3, 9, 8, 2], w: [3, 3, 2, 5], s: [2, 2], pad: 'same' },
+    { x: [2, 9, 7, 2], w: [2, 3, 2, 3], s: [2, 1], pad: 'valid' },
+    { x: [1, 6, 6, 1], w: [1, 1, 1, 2], s: [2, 2], pad: 'valid' },
+    { x: [2, 5, 6, 2], w: [3, 3, 2, 2], s: [1, 2], pad: [[0, 0], [2, 1], [0, 2], [0, 0]] },
+  ];
+  for (const [k, c] of cases.entries()) {
+    const r = await onBoth(grads((x, w) => tf.conv2d(x as akin.tf.Tensor4D, w as akin.tf.Tensor4D, c.s, c.pad), c.x, c.w, 30 + k));
+    assertSame(r, `conv2d case ${k}`);
+  }
+});
+
+test('Conv2DBackpropFilter on wasm matches cpu for NCHW data', async () => {
+  const xShape = [2, 3, 7, 6];
+  const dyShape = [2, 4, 4, 3];
+  const xv = values(size(xShape), 40);
+  const dyv = values(size(dyShape), 41);
+  const r = await onBoth(() => tf.tidy(() => {
+    const out = tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor(xv, xShape), dy: tf.tensor(dyv, dyShape) },
+      { strides: [2, 2], pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 3, 4] }) as T;
+    return [Array.from(out.dataSync())];
+  }));
+  assertClose(r.wasm[0], r.cpu[0], { msg: 'NCHW filter gradient' });
+});
+
+test('depthwise conv2d gradients on wasm match cpu (multipliers, padding, strides)', async () => {
+  const cases: { x: number[]; w: number[]; s: [number, number]; pad: 'same' | 'valid' }[] = [
+    { x: [2, 7, 6, 3], w: [3, 3, 3, 1], s: [1, 1], pad: 'same' },
+    { x: [2, 7, 6, 3], w: [3, 2, 3, 2], s: [1, 1], pad: 'valid' },
+    { x: [2, 9, 8, 2], w: [3, 3, 2, 3], s: [2, 2], pad: 'same' },
+    { x: [1, 8, 9, 4], w: [2, 3, 4, 1], s: [2, 1], pad: 'valid' },
+  ];
+  for (const [k, c] of cases.entries()) {
+    const r = await onBoth(grads((x, w) => tf.depthwiseConv2d(x as akin.tf.Tensor4D, w as akin.tf.Tensor4D, c.s, c.pad), c.x, c.w, 50 + k));
+    assertSame(r, `depthwise case ${k}`);
+  }
+});
+
+test('depthwise backprop kernels with dilations match the forward conv by linearity', async () => {
+  // The cpu backprop kernels ignore dilations, so the reference is built from the (dilation-aware)
+  // forward conv: both gradients of sum(conv(x, w) * dy) are linear, so entry e of dx is
+  // sum(conv(onehot_e, w) * dy) and entry e of dw is sum(conv(x, onehot_e) * dy).
+  for (const pad of ['same', 'valid'] as const) {
+    const xShape = [2, 8, 7, 2];
+    const wShape: [number, number, number, number] = [3, 2, 2, 2];
+    const dil: [number, number] = [2, 2];
+    const xv = values(size(xShape), 60);
+    const wv = values(size(wShape), 61);
+    await tf.setBackend('cpu');
+    const outShape = tf.tidy(() => tf.depthwiseConv2d(tf.tensor4d(xv, xShape as [number, number, number, number]), tf.tensor4d(wv, wShape), 1, pad, 'NHWC', dil).shape);
+    const dyv = values(size(outShape), 62);
+    const probe = (x: number[], w: number[]): number => tf.tidy(() => tf.sum(tf.mul(
+      tf.depthwiseConv2d(tf.tensor4d(x, xShape as [number, number, number, number]), tf.tensor4d(w, wShape), 1, pad, 'NHWC', dil),
+      tf.tensor(dyv, outShape))).dataSync()[0]);
+    const onehot = (n: number, i: number): number[] => Array.from({ length: n }, (_, j) => (j === i ? 1 : 0));
+    const wantDx = xv.map((_, i) => probe(onehot(xv.length, i), wv));
+    const wantDw = wv.map((_, i) => probe(xv, onehot(wv.length, i)));
+    await wasm();
+    const [gotDx, gotDw] = tf.tidy(() => {
+      const dy = tf.tensor(dyv, outShape);
+      const attrs = { strides: [1, 1], dilations: dil, pad };
+      const dx = tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter: tf.tensor(wv, wShape) }, { ...attrs, inputShape: xShape }) as T;
+      const dw = tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: tf.tensor(xv, xShape), dy }, { ...attrs, filterShape: wShape }) as T;
+      return [Array.from(dx.dataSync()), Array.from(dw.dataSync())];
+    });
+    assertClose(gotDx, wantDx, { msg: `dilated dx (${pad})` });
+    assertClose(gotDw, wantDw, { msg: `dilated dw (${pad})` });
+  }
+});
+
+test('maxPool gradient on wasm matches cpu, including windows whose values are all <= 0 and ties', async () => {
+  const cases: { shape: number[]; f: [number, number]; s: [number, number]; pad: 'same' | 'valid'; lo: number; hi: number }[] = [
+    { shape: [2, 6, 6, 3], f: [2, 2], s: [2, 2], pad: 'valid', lo: -1, hi: 0.3 },
+    { shape: [2, 7, 5, 2], f: [3, 3], s: [2, 2], pad: 'same', lo: -1, hi: 1 },
+    { shape: [1, 6, 7, 2], f: [3, 2], s: [1, 1], pad: 'valid', lo: -2, hi: -1 },
+    { shape: [2, 5, 5, 3], f: [2, 2], s: [1, 2], pad: 'same', lo: -1, hi: 0 },
+  ];
+  for (const [k, c] of cases.entries()) {
+    const r = await onBoth(grads((x, w) => tf.mul(tf.maxPool(x as akin.tf.Tensor4D, c.f, c.s, c.pad), tf.sum(w)), c.shape, [1], 70 + k));
+    assertSame(r, `maxPool case ${k}`);
+  }
+  // Ties (a window of equal values, zeros included) go to the first element in row-major order.
+  const tie = await onBoth(() => tf.tidy(() => {
+    const x = tf.tensor4d([0, 0, -1, -1, 0, 0, -1, -1, 2, 2, 0, -3, 2, 2, -3, 0], [1, 4, 4, 1]);
+    return [Array.from(tf.grad((v: T) => tf.sum(tf.maxPool(v as akin.tf.Tensor4D, 2, 2, 'valid')))(x).dataSync())];
+  }));
+  assert.deepEqual(tie.wasm[0], [1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0]);
+  assert.deepEqual(tie.wasm[0], tie.cpu[0]);
+});
+
+test('one training step of the conv net gives the same loss and gradients on wasm and cpu', async () => {
+  const batch = 8;
+  const xv = values(batch * 12 * 12, 80, -1, 1);
+  const labels = Int32Array.from({ length: batch }, (_, i) => i >> 1);
+  let weights: number[][] | null = null;
+  const step = (): number[][] => {
+    const model = akin.models.convnet({ inputShape: [12, 12, 1], filters: [4, 6], embeddingDim: 8, seed: 3 });
+    if (weights) model.setWeights(weights.map((w, i) => tf.tensor(w, model.getWeights()[i].shape)));
+    else weights = model.getWeights().map((w) => Array.from(w.dataSync()));
+    const loss = new akin.losses.TripletMarginLoss({ margin: 0.2 });
+    const vars = model.trainableWeights.map((w) => w.read() as akin.tf.Variable);
+    const out = tf.tidy(() => {
+      const x = tf.tensor4d(xv, [batch, 12, 12, 1]);
+      const { value, grads: g } = tf.variableGrads(() => loss.compute(model.apply(x) as akin.tf.Tensor2D, labels), vars);
+      return [[value.dataSync()[0]], ...vars.map((v) => Array.from(g[v.name].dataSync()))];
+    });
+    model.layers.forEach((l) => l.dispose());
+    return out;
+  };
+  await wasm();
+  const w = step();
+  await tf.setBackend('cpu');
+  const c = step();
+  await tf.setBackend('wasm');
+  assert.ok(c.slice(1).some((g) => g.some((v) => v !== 0)), 'the reference gradients are all zero');
+  w.forEach((g, i) => assertClose(g, c[i], { atol: 1e-5, rtol: 1e-3, msg: i === 0 ? 'loss' : `gradient ${i}` }));
+});
