@@ -11,6 +11,9 @@ import { embed } from '../models/embed.js';
 import { DEMO_CONFIG } from './demo.js';
 import { akinVersion } from '../core/version.js';
 import { readInputs, writeEmbeddings } from './inputs.js';
+import { addBenchCommand } from './bench.js';
+import { allMetrics, formatAllMetrics } from './evaluate.js';
+import { calibrateRun, formatThresholds } from './calibrate.js';
 
 let verbose = false;
 
@@ -19,6 +22,14 @@ function intArg(name: string, min: number) {
     const n = Number(value);
     if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
     return n;
+  };
+}
+
+function fractionArgs(name: string) {
+  return (value: string, previous: number[] | undefined): number[] => {
+    const n = Number(value);
+    if (!(n > 0 && n <= 1)) throw new InvalidArgumentError(`${name} must be a number in (0, 1]`);
+    return [...(previous ?? []), n];
   };
 }
 
@@ -97,9 +108,31 @@ program
     const run = await loadRun(opts.run);
     const data = await loadRunData(run.config, opts.data);
     process.stderr.write(`${data.description}\n`);
-    const metrics = { trained: await splitMetrics(run.model, data, run.config.seed) };
-    if (opts.json) process.stdout.write(`${JSON.stringify(metrics.trained, null, 2)}\n`);
-    else process.stdout.write(`${formatMetricsTable(metrics, splitLabels(run.config))}\n`);
+    const results = {
+      seen: await allMetrics(run.model, data.testSeen, run.config.seed, 'seen classes'),
+      unseen: await allMetrics(run.model, data.testUnseen, run.config.seed, 'unseen classes'),
+    };
+    run.model.dispose();
+    if (opts.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+    else process.stdout.write(`${formatAllMetrics(results, splitLabels(run.config))}\n`);
+  });
+
+program
+  .command('calibrate')
+  .description("choose match thresholds on a run's validation split (or seen-class test split) and save them to thresholds.json")
+  .requiredOption('--run <dir>', 'run folder')
+  .option('--target-precision <p...>', 'precision targets in (0, 1]: the loosest threshold reaching each', fractionArgs('--target-precision'))
+  .option('--target-recall <r...>', 'recall targets in (0, 1]: the tightest threshold reaching each', fractionArgs('--target-recall'))
+  .addOption(new Option('--metric <name>', 'what the optimal threshold maximises').choices(['f1', 'precision', 'recall']).default('f1'))
+  .addOption(new Option('--distance <name>', 'distance the thresholds are measured in').choices(['cosine', 'l2', 'ip']).default('cosine'))
+  .addOption(new Option('--split <name>', 'split to calibrate on').choices(['validation', 'seen']))
+  .option('--data <source>', "data source instead of the run's")
+  .option('--json', 'print the saved thresholds as JSON')
+  .action(async (opts: { run: string; targetPrecision?: number[]; targetRecall?: number[]; metric: 'f1'; distance: 'cosine'; split?: 'validation'; data?: string; json?: boolean }) => {
+    await startBackend(program.opts());
+    const saved = await calibrateRun({ ...opts });
+    if (opts.json) process.stdout.write(`${JSON.stringify({ ...saved, curve: undefined }, null, 2)}\n`);
+    else process.stdout.write(`${formatThresholds(saved)}\nsaved to ${join(opts.run, 'thresholds.json')}\n`);
   });
 
 program
@@ -119,6 +152,8 @@ program
     writeEmbeddings(opts.output, embeddings, rows.count, dim);
     process.stdout.write(`wrote ${rows.count} embeddings of dim ${dim} to ${opts.output}\n`);
   });
+
+addBenchCommand(program, startBackend);
 
 export async function main(argv: string[]): Promise<void> {
   try {
