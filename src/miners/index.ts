@@ -13,3 +13,13 @@ export function fromConfig(spec: ComponentConfig | string): ReturnType<typeof re
 export * from './triplet-margin.js';
 export * from './multi-similarity.js';
 export type { DistanceSpec } from './mining-utils.js';
+export * from './batch-easy-hard.js';
+export * from './batch-hard.js';
+export * from './pair-margin.js';
+export * from './angular.js';
+export * from './distance-weighted.js';
+export * from './hdc.js';
+export * from './uniform-histogram.js';
+export * from './maximum-loss.js';
+export * from './embeddings-already-packaged.js';
+export { randomSchema } from './random-source.js';
