@@ -1,0 +1,181 @@
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { AkinError } from '../core/errors.js';
+import { cosineSimilarity } from '../core/similarity.js';
+import { embed } from '../models/embed.js';
+import type { IndexId, SearchFilter, SearchHit } from '../search/types.js';
+import { presentedToken, tokenMatcher } from './auth.js';
+import type { ServeContext } from './context.js';
+import { embedSchema, healthSchema, infoSchema, matchSchema, searchSchema, similaritySchema } from './schemas.js';
+import { registerUi } from './ui.js';
+
+/** Options of {@link createApp}. */
+export interface AppOptions {
+  /** When set, every route except GET /health and the UI's static files needs `Authorization: Bearer <token>`. */
+  token?: string;
+  /** Largest request body in bytes. Default 4 MiB. */
+  bodyLimit?: number;
+  /** Serve the browser UI at `/`. Default true. */
+  ui?: boolean;
+  /** fastify logging. Default false. */
+  logger?: boolean;
+}
+
+/** An error answered as `{ error: { code, message } }` with an HTTP status. */
+export class HttpError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+/** A query as the API takes it: an embedding, a raw model input, or an indexed item's id. */
+interface QueryBody {
+  vector?: number[];
+  input?: number[];
+  id?: IndexId;
+}
+
+/**
+ * Builds the HTTP API (not yet listening): POST /embed, /search, /match, /similarity; GET /health,
+ * /info; and the browser UI. Every route has a JSON schema; every error is `{ error: { code, message } }`.
+ */
+export async function createApp(ctx: ServeContext, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimit ?? 4 * 1024 * 1024,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  });
+  const started = Date.now();
+  const inputSize = ctx.inputShape.reduce((a, b) => a * b, 1);
+  const dim = ctx.index.dim;
+
+  const check = options.token ? tokenMatcher(options.token) : null;
+  const open = new Set(['/health', '/', '/app.js', '/app.css']);
+  app.addHook('onRequest', async (req) => {
+    if (!check || open.has(req.url.split('?')[0])) return;
+    if (!check(presentedToken(req.headers))) throw new HttpError(401, 'E_UNAUTHORIZED', "missing or wrong token: send 'Authorization: Bearer <token>'");
+  });
+
+  app.setErrorHandler((err: FastifyError | HttpError | AkinError, req, reply) => {
+    if (err instanceof HttpError) return reply.status(err.status).send({ error: { code: err.code, message: err.message } });
+    if (err instanceof AkinError) return reply.status(400).send({ error: { code: err.code, message: err.message } });
+    const fe = err as FastifyError;
+    if (fe.validation) {
+      const v = fe.validation[0];
+      const path = `${fe.validationContext ?? 'body'}${(v.instancePath ?? '').replace(/\//g, '.')}`;
+      const missing = (v.params as { missingProperty?: string })?.missingProperty;
+      const extra = (v.params as { additionalProperty?: string })?.additionalProperty;
+      const queryField = missing === 'vector' || missing === 'input' || missing === 'id';
+      const msg = v.keyword === 'oneOf' || (queryField && fe.validation.some((e) => e.keyword === 'oneOf'))
+        ? `${path}: give exactly one of 'vector', 'input' or 'id'`
+        : missing ? `${path}.${missing} is required`
+        : extra ? `${path}.${extra} is not a known field`
+        : `${path} ${v.message ?? 'is invalid'}`;
+      return reply.status(400).send({ error: { code: 'E_VALIDATION', message: msg } });
+    }
+    const status = fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500 ? fe.statusCode : 500;
+    if (status === 500) req.log.error(err);
+    const code = status === 413 ? 'E_TOO_LARGE' : status === 415 ? 'E_MEDIA_TYPE' : status === 500 ? 'E_INTERNAL' : 'E_BAD_REQUEST';
+    return reply.status(status).send({ error: { code, message: status === 500 ? 'internal error' : fe.message } });
+  });
+  app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: { code: 'E_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
+
+  /** Embeds raw inputs (each of inputSize values); `field` names the request field in errors. */
+  const embedRows = async (rows: number[][], field: string): Promise<Float32Array> => {
+    const flat = new Float32Array(rows.length * inputSize);
+    rows.forEach((r, i) => {
+      if (r.length !== inputSize) throw new HttpError(400, 'E_VALIDATION', `${field}${rows.length > 1 ? `[${i}]` : ''} has ${r.length} values; the model takes ${inputSize}`);
+      flat.set(r, i * inputSize);
+    });
+    const { embeddings } = await embed(ctx.model, flat, rows.length, ctx.inputShape);
+    return embeddings;
+  };
+
+  /** The embedding a query body names. */
+  const queryVector = async (q: QueryBody, field: string): Promise<Float32Array> => {
+    if (q.vector) {
+      if (q.vector.length !== dim) throw new HttpError(400, 'E_VALIDATION', `${field}.vector has ${q.vector.length} values; the index has dim ${dim}`);
+      return Float32Array.from(q.vector);
+    }
+    if (q.input) return embedRows([q.input], `${field}.input`);
+    const v = await ctx.index.getVector(q.id!);
+    if (!v) throw new HttpError(404, 'E_NOT_FOUND', `${field}.id ${JSON.stringify(q.id)} is not in the index`);
+    return v;
+  };
+
+  /** Search, dropping the query item itself when searching by id. */
+  const searchFor = async (q: QueryBody, k: number, filter?: SearchFilter): Promise<SearchHit[]> => {
+    const v = await queryVector(q, 'body');
+    const byId = q.id !== undefined;
+    const hits = await ctx.index.search(v, byId ? k + 1 : k, { filter });
+    return (byId ? hits.filter((h) => h.id !== q.id) : hits).slice(0, k);
+  };
+
+  app.post<{ Body: { inputs: number[][] } }>('/embed', { schema: embedSchema }, async (req) => {
+    const e = await embedRows(req.body.inputs, 'body.inputs');
+    const d = e.length / req.body.inputs.length;
+    return { dim: d, embeddings: req.body.inputs.map((_, i) => Array.from(e.subarray(i * d, (i + 1) * d))) };
+  });
+
+  app.post<{ Body: QueryBody & { k: number; filter?: SearchFilter } }>('/search', { schema: searchSchema }, async (req) => {
+    return { results: await searchFor(req.body, req.body.k, req.body.filter) };
+  });
+
+  app.post<{ Body: QueryBody & { k: number; threshold?: number; target?: string; filter?: SearchFilter } }>('/match', { schema: matchSchema }, async (req) => {
+    const b = req.body;
+    const t = ctx.thresholds;
+    let threshold: number;
+    let source: string;
+    let distance: string = t?.distance ?? ctx.index.metric;
+    if (b.threshold !== undefined) {
+      threshold = b.threshold;
+      source = 'request';
+      distance = ctx.index.metric;
+    } else if (!t) {
+      throw new HttpError(422, 'E_NOT_CALIBRATED', "the run has no thresholds.json: run 'akin calibrate --run DIR' first, or pass body.threshold (a distance)");
+    } else if (b.target !== undefined) {
+      const p = t.targets?.[b.target];
+      if (!p) throw new HttpError(422, 'E_NOT_CALIBRATED', `body.target '${b.target}' was not calibrated; known: ${Object.keys(t.targets ?? {}).join(', ') || 'none'}`);
+      threshold = p.threshold;
+      source = `thresholds.json ${b.target}`;
+    } else {
+      threshold = t.optimal.threshold;
+      source = 'thresholds.json optimal';
+    }
+    if (distance !== ctx.index.metric) {
+      throw new HttpError(422, 'E_METRIC_MISMATCH', `thresholds.json is calibrated in '${distance}' distance but the index ranks by '${ctx.index.metric}'; rebuild the index with that metric or pass body.threshold`);
+    }
+    const hits = await searchFor(b, b.k, b.filter);
+    // Distances in the calibration's units: cosine 1 - cos, l2 Euclidean (the index holds squared), ip -ip.
+    const calDist = (h: SearchHit): number => (ctx.index.metric === 'l2' ? Math.sqrt(Math.max(h.distance, 0)) : h.distance);
+    const matches = hits.filter((h) => calDist(h) <= threshold);
+    const nearest = hits[0] ?? null;
+    return {
+      matched: matches.length > 0,
+      label: matches.length > 0 ? (nearest?.metadata?.label ?? nearest?.id ?? null) : null,
+      threshold,
+      thresholdSource: source,
+      distance,
+      nearest,
+      matches,
+    };
+  });
+
+  app.post<{ Body: { a: QueryBody; b: QueryBody } }>('/similarity', { schema: similaritySchema }, async (req) => {
+    const a = await queryVector(req.body.a, 'body.a');
+    const b = await queryVector(req.body.b, 'body.b');
+    if (a.length !== b.length) throw new HttpError(400, 'E_VALIDATION', `body.a and body.b have different lengths (${a.length}, ${b.length})`);
+    return { cosine: cosineSimilarity(a, b) };
+  });
+
+  app.get('/health', { schema: healthSchema }, async () => ({ status: 'ok', uptimeSeconds: (Date.now() - started) / 1000 }));
+
+  app.get('/info', { schema: infoSchema }, async () => ({
+    ...ctx.info,
+    index: { kind: ctx.index.kind, metric: ctx.index.metric, dim: ctx.index.dim, size: ctx.index.size },
+    inputSize,
+    calibrated: ctx.thresholds !== null,
+  }));
+
+  if (options.ui !== false) registerUi(app, ctx);
+  return app;
+}

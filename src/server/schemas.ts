@@ -1,0 +1,113 @@
+/** JSON schemas of the HTTP API's request bodies and replies (validated by fastify/ajv). */
+
+const num = { type: 'number' } as const;
+const vector = { type: 'array', items: num, minItems: 1, maxItems: 65536 } as const;
+const id = { anyOf: [{ type: 'string', minLength: 1, maxLength: 256 }, { type: 'integer' }] } as const;
+const filterValue = { anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }, { type: 'null' }] } as const;
+const filter = {
+  type: 'object',
+  additionalProperties: { anyOf: [filterValue, { type: 'array', items: filterValue, maxItems: 1000 }] },
+  maxProperties: 32,
+} as const;
+
+/** Exactly one way to give the query: an embedding, a raw model input, or an indexed item's id. */
+const queryProps = { vector, input: vector, id } as const;
+const oneQuery = { oneOf: [{ required: ['vector'] }, { required: ['input'] }, { required: ['id'] }] } as const;
+
+const hit = {
+  type: 'object',
+  properties: { id, score: num, distance: num, metadata: { type: 'object', additionalProperties: true } },
+  required: ['id', 'score', 'distance'],
+} as const;
+
+export const errorReply = {
+  type: 'object',
+  properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] } },
+  required: ['error'],
+} as const;
+
+export const embedSchema = {
+  body: {
+    type: 'object',
+    properties: { inputs: { type: 'array', items: vector, minItems: 1, maxItems: 256 } },
+    required: ['inputs'],
+    additionalProperties: false,
+  },
+  response: {
+    200: { type: 'object', properties: { dim: { type: 'integer' }, embeddings: { type: 'array', items: { type: 'array', items: num } } } },
+    '4xx': errorReply,
+  },
+} as const;
+
+export const searchSchema = {
+  body: {
+    type: 'object',
+    properties: { ...queryProps, k: { type: 'integer', minimum: 1, maximum: 1000, default: 10 }, filter },
+    ...oneQuery,
+    additionalProperties: false,
+  },
+  response: {
+    200: { type: 'object', properties: { results: { type: 'array', items: hit } } },
+    '4xx': errorReply,
+  },
+} as const;
+
+export const matchSchema = {
+  body: {
+    type: 'object',
+    properties: {
+      ...queryProps,
+      k: { type: 'integer', minimum: 1, maximum: 1000, default: 5 },
+      threshold: num,
+      target: { type: 'string', pattern: '^(precision|recall)@[0-9.]+$' },
+      filter,
+    },
+    ...oneQuery,
+    additionalProperties: false,
+  },
+  response: {
+    200: {
+      type: 'object',
+      properties: {
+        matched: { type: 'boolean' },
+        label: {},
+        threshold: num,
+        thresholdSource: { type: 'string' },
+        distance: { type: 'string' },
+        nearest: { anyOf: [hit, { type: 'null' }] },
+        matches: { type: 'array', items: hit },
+      },
+    },
+    '4xx': errorReply,
+  },
+} as const;
+
+const side = {
+  type: 'object',
+  properties: queryProps,
+  ...oneQuery,
+  additionalProperties: false,
+} as const;
+
+export const similaritySchema = {
+  body: { type: 'object', properties: { a: side, b: side }, required: ['a', 'b'], additionalProperties: false },
+  response: { 200: { type: 'object', properties: { cosine: num } }, '4xx': errorReply },
+} as const;
+
+export const healthSchema = {
+  response: { 200: { type: 'object', properties: { status: { type: 'string' }, uptimeSeconds: num } } },
+} as const;
+
+export const infoSchema = {
+  response: {
+    200: {
+      type: 'object',
+      properties: {
+        index: { type: 'object', properties: { kind: { type: 'string' }, metric: { type: 'string' }, dim: { type: 'integer' }, size: { type: 'integer' } } },
+        inputSize: { type: 'integer' },
+        calibrated: { type: 'boolean' },
+      },
+      additionalProperties: true,
+    },
+  },
+} as const;
