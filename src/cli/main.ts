@@ -12,6 +12,7 @@ import { DEMO_CONFIG } from './demo.js';
 import { akinVersion } from '../core/version.js';
 import { readInputs, writeEmbeddings } from './inputs.js';
 import { addBenchCommand } from './bench.js';
+import { addBenchCommand } from './bench.js';
 import { allMetrics, formatAllMetrics } from './evaluate.js';
 import { calibrateRun, formatThresholds } from './calibrate.js';
 
@@ -152,6 +153,8 @@ program
     writeEmbeddings(opts.output, embeddings, rows.count, dim);
     process.stdout.write(`wrote ${rows.count} embeddings of dim ${dim} to ${opts.output}\n`);
   });
+
+addBenchCommand(program, startBackend);
 
 addBenchCommand(program, startBackend);
 
