@@ -106,25 +106,51 @@ export async function knn(options: KnnOptions): Promise<KnnResult> {
     const k = o.k;
     const metric = o.metric;
 
-    // Prepare the matrices once: normalised rows for cosine, squared norms for l2.
+    // Prepare once: normalised rows for cosine; every reference tile transposed (so each tile pair is a
+    // plain matmul), and for l2 scaled by 2 with its squared norms: score = 2 q.r - |r|^2 ranks exactly
+    // as -|q - r|^2 does (|q|^2 is constant per query), and the distance is |q|^2 - score.
     const qIn = q.tensor;
     const rIn = r ? r.tensor : q.tensor;
     let qm: tf.Tensor2D = qIn;
     let rm: tf.Tensor2D = rIn;
-    let qSq: tf.Tensor2D | null = null;
-    let rSq: tf.Tensor2D | null = null;
     if (metric === 'cosine') {
       qm = normalizeRows(qIn);
-      rm = r ? normalizeRows(rIn) : qm;
       prepared.push(qm);
-      if (rm !== qm) prepared.push(rm);
-    } else if (metric === 'l2') {
-      qSq = tf.tidy(() => tf.sum(tf.square(qIn), 1, true)) as tf.Tensor2D; // [nq, 1]
-      rSq = tf.tidy(() => tf.reshape(tf.sum(tf.square(rIn), 1), [1, nr])) as tf.Tensor2D; // [1, nr]
-      prepared.push(qSq, rSq);
+      rm = r ? normalizeRows(rIn) : qm;
+    }
+    const qt = Math.min(o.queryTileSize, Math.max(nq, 1));
+    const rt = Math.min(o.referenceTileSize, nr);
+    const dim = q.dim;
+    const refTiles: { t: tf.Tensor2D; sq: tf.Tensor2D | null; rs: number; rb: number }[] = [];
+    try {
+      for (let rs = 0; rs < nr; rs += rt) {
+        const rb = Math.min(rt, nr - rs);
+        const parts = tf.tidy(() => {
+          const tile = tf.slice(rm, [rs, 0], [rb, dim]);
+          const tt = tf.transpose(tile) as tf.Tensor2D;
+          if (metric !== 'l2') return [tt];
+          return [tf.mul(tt, 2) as tf.Tensor2D, tf.reshape(tf.sum(tf.square(tile), 1), [1, rb]) as tf.Tensor2D];
+        }) as tf.Tensor2D[];
+        const t = parts[0];
+        const sq = parts[1] ?? null;
+        prepared.push(t);
+        if (sq) prepared.push(sq);
+        refTiles.push({ t, sq, rs, rb });
+      }
+    } finally {
+      if (rm !== qm && rm !== rIn) rm.dispose(); // the tiles hold everything the search needs
+    }
+    let qSqHost: Float32Array | null = null;
+    if (metric === 'l2') {
+      const qSq = tf.tidy(() => tf.sum(tf.square(qIn), 1));
+      try {
+        qSqHost = (await qSq.data()) as Float32Array;
+      } finally {
+        qSq.dispose();
+      }
     }
 
-    const bestV = new Float32Array(nq * k); // internal scores: larger is better (l2: -distance)
+    const bestV = new Float32Array(nq * k); // internal scores: larger is better (l2: 2 q.r - |r|^2)
     const bestI = new Int32Array(nq * k);
     const filled = new Int32Array(nq);
     const scratchV = new Float32Array(k + 1);
@@ -132,56 +158,54 @@ export async function knn(options: KnnOptions): Promise<KnnResult> {
     const candV = new Float32Array(k + 1);
     const candI = new Int32Array(k + 1);
 
-    const qt = Math.min(o.queryTileSize, Math.max(nq, 1));
-    const rt = Math.min(o.referenceTileSize, nr);
-    const total = Math.ceil(nq / qt) * Math.ceil(nr / rt);
+    const total = Math.ceil(nq / qt) * refTiles.length;
     let done = 0;
-    const dim = q.dim;
     for (let qs = 0; qs < nq; qs += qt) {
       const qb = Math.min(qt, nq - qs);
-      for (let rs = 0; rs < nr; rs += rt) {
-        const rb = Math.min(rt, nr - rs);
-        const overlaps = excludeSelf && qs < rs + rb && rs < qs + qb;
-        const kk = Math.min(k + (overlaps ? 1 : 0), rb);
-        const [values, indices] = tf.tidy(() => {
-          const qTile = tf.slice(qm, [qs, 0], [qb, dim]);
-          const rTile = tf.slice(rm, [rs, 0], [rb, dim]);
-          let s: tf.Tensor2D = tf.matMul(qTile, rTile, false, true);
-          if (metric === 'l2') {
-            const d = tf.relu(tf.sub(tf.add(tf.slice(qSq!, [qs, 0], [qb, 1]), tf.slice(rSq!, [0, rs], [1, rb])), tf.mul(s, 2)));
-            s = tf.neg(d) as tf.Tensor2D;
+      const qTile = tf.slice(qm, [qs, 0], [qb, dim]);
+      try {
+        for (const { t, sq, rs, rb } of refTiles) {
+          const overlaps = excludeSelf && qs < rs + rb && rs < qs + qb;
+          const kk = Math.min(k + (overlaps ? 1 : 0), rb);
+          const [values, indices] = tf.tidy(() => {
+            let s: tf.Tensor2D = tf.matMul(qTile, t);
+            if (sq) s = tf.sub(s, sq);
+            const top = tf.topk(s, kk, true);
+            return [top.values, top.indices];
+          });
+          let vals: Float32Array, inds: Int32Array;
+          try {
+            [vals, inds] = (await Promise.all([values.data(), indices.data()])) as [Float32Array, Int32Array];
+          } finally {
+            values.dispose();
+            indices.dispose();
           }
-          const top = tf.topk(s, kk, true);
-          return [top.values, top.indices];
-        });
-        let vals: Float32Array, inds: Int32Array;
-        try {
-          [vals, inds] = (await Promise.all([values.data(), indices.data()])) as [Float32Array, Int32Array];
-        } finally {
-          values.dispose();
-          indices.dispose();
-        }
-        for (let i = 0; i < qb; i++) {
-          const qi = qs + i;
-          let n = 0;
-          for (let j = 0; j < kk; j++) {
-            const idx = inds[i * kk + j] + rs;
-            if (excludeSelf && idx === qi) continue;
-            candV[n] = vals[i * kk + j];
-            candI[n] = idx;
-            n++;
+          for (let i = 0; i < qb; i++) {
+            const qi = qs + i;
+            let n = 0;
+            for (let j = 0; j < kk; j++) {
+              const idx = inds[i * kk + j] + rs;
+              if (excludeSelf && idx === qi) continue;
+              candV[n] = vals[i * kk + j];
+              candI[n] = idx;
+              n++;
+            }
+            sortCandidates(candV, candI, Math.min(n, k));
+            filled[qi] = mergeRow(bestV, bestI, qi * k, filled[qi], k, candV, candI, Math.min(n, k), scratchV, scratchI);
           }
-          sortCandidates(candV, candI, Math.min(n, k));
-          filled[qi] = mergeRow(bestV, bestI, qi * k, filled[qi], k, candV, candI, Math.min(n, k), scratchV, scratchI);
+          done++;
+          o.onProgress?.(done, total);
         }
-        done++;
-        o.onProgress?.(done, total);
+      } finally {
+        qTile.dispose();
       }
       await yieldToEventLoop();
     }
 
     const distances = new Float32Array(nq * k);
-    for (let i = 0; i < nq * k; i++) distances[i] = metric === 'l2' ? -bestV[i] + 0 : bestV[i];
+    for (let i = 0; i < nq * k; i++) {
+      distances[i] = qSqHost ? Math.max(qSqHost[Math.floor(i / k)] - bestV[i], 0) : bestV[i];
+    }
     return { indices: bestI, distances, k, numQueries: nq, metric };
   } finally {
     for (const t of prepared) t.dispose();
