@@ -15,6 +15,7 @@ export * from './generic-pair-loss.js';
 export * from './contrastive.js';
 export * from './triplet-margin.js';
 export * from './multi-similarity.js';
+export * from './temperature-pair-loss.js';
 export * from './ntxent.js';
 export * from './supcon.js';
 export * from './parametric-loss.js';

@@ -1,30 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
-import { z } from 'zod';
 import type { PairIndices } from '../core/indices.js';
-import { parseOptions } from '../core/options.js';
 import { gather1D, gatherPairs, maskedLogSumExp } from '../core/tensor.js';
-import type { BaseDistance } from '../distances/base-distance.js';
-import { CosineSimilarity } from '../distances/cosine-similarity.js';
 import { MeanReducer } from '../reducers/mean-reducer.js';
 import type { BaseReducer, LossDict } from '../reducers/base-reducer.js';
-import { distanceLossSchema, resolveDistance, type DistanceLossOptions, type LossInput } from './base-loss.js';
-import { GenericPairLoss } from './generic-pair-loss.js';
+import type { LossInput } from './base-loss.js';
+import { TemperaturePairLoss, type TemperaturePairLossOptions } from './temperature-pair-loss.js';
 import { pairCounts } from './tuples.js';
 import { registry } from './registry.js';
 
-/** Options of {@link NTXentLoss} (PML's keyword arguments). */
-export interface NTXentLossOptions extends DistanceLossOptions {
-  /** Softmax temperature; smaller sharpens. Default `0.07`. */
-  temperature?: number;
-  /** Default `CosineSimilarity()`; with a distance, negated distances are used as similarities. */
-  distance?: DistanceLossOptions['distance'];
-  /** Default `MeanReducer` (over positive pairs). */
-  reducer?: DistanceLossOptions['reducer'];
-}
-
-const schema = distanceLossSchema.extend({
-  temperature: z.number().finite().positive().default(0.07),
-}).strict();
+/** Options of {@link NTXentLoss} (PML's keyword arguments): temperature (default `0.07`), distance (default `CosineSimilarity()`), reducer (default `MeanReducer`, over positive pairs). */
+export type NTXentLossOptions = TemperaturePairLossOptions;
 
 /**
  * NT-Xent / InfoNCE (Chen et al. 2020, SimCLR; PML `NTXentLoss`). For every positive pair (a, p):
@@ -35,21 +20,11 @@ const schema = distanceLossSchema.extend({
  * Computed as `softplus(logsumexp_n(s_an/t) - s_ap/t)` with the log-sum-exp taken once per anchor row,
  * so memory stays [nQuery, nRef] (PML builds a [positive pairs, negative pairs] matrix).
  */
-export class NTXentLoss extends GenericPairLoss {
+export class NTXentLoss extends TemperaturePairLoss {
   readonly className: string = 'NTXentLoss';
-  readonly distance: BaseDistance;
-  readonly temperature: number;
 
   constructor(options: NTXentLossOptions = {}) {
-    super();
-    const o = parseOptions('NTXentLoss', schema, options);
-    this.temperature = o.temperature;
-    this.distance = resolveDistance(o.distance, () => new CosineSimilarity());
-    this.setReducer(o.reducer);
-  }
-
-  subLossNames(): string[] {
-    return ['loss'];
+    super('NTXentLoss', 0.07, options);
   }
 
   defaultReducer(): BaseReducer {
@@ -60,8 +35,7 @@ export class NTXentLoss extends GenericPairLoss {
     const { anchors1: a1, positives: p, anchors2: a2, negatives: n } = pairs;
     if (a1.length === 0 || a2.length === 0) return this.zeroLosses();
     const [nq, nr] = mat.shape;
-    const sim = (this.distance.isInverted ? mat : tf.neg(mat)) as tf.Tensor2D;
-    const logits = tf.div(sim, this.temperature) as tf.Tensor2D;
+    const logits = this.logits(mat);
     // Negative pairs as per-cell counts: log-sum-exp over (logit + log count) repeats duplicates.
     const counts = pairCounts(a2, n, nq, nr);
     const logCounts = new Float32Array(counts.length);
@@ -75,10 +49,6 @@ export class NTXentLoss extends GenericPairLoss {
     const perPair = tf.softplus(tf.sub(gather1D(negLse, a1), pos));
     const losses = tf.where(posHasNeg, perPair, tf.zerosLike(perPair));
     return { loss: { losses, indices: [a1, p], reductionType: 'pos_pair' } };
-  }
-
-  getConfig(): Record<string, unknown> {
-    return this.configWith({ temperature: this.temperature });
   }
 }
 

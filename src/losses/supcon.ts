@@ -1,30 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
-import { z } from 'zod';
 import type { PairIndices } from '../core/indices.js';
-import { parseOptions } from '../core/options.js';
 import { maskedLogSumExp } from '../core/tensor.js';
-import type { BaseDistance } from '../distances/base-distance.js';
-import { CosineSimilarity } from '../distances/cosine-similarity.js';
 import { AvgNonZeroReducer } from '../reducers/avg-non-zero-reducer.js';
 import type { BaseReducer, LossDict } from '../reducers/base-reducer.js';
-import { distanceLossSchema, resolveDistance, type DistanceLossOptions, type LossInput } from './base-loss.js';
-import { GenericPairLoss } from './generic-pair-loss.js';
+import type { LossInput } from './base-loss.js';
+import { TemperaturePairLoss, type TemperaturePairLossOptions } from './temperature-pair-loss.js';
 import { pairMask } from './tuples.js';
 import { registry } from './registry.js';
 
-/** Options of {@link SupConLoss} (PML's keyword arguments). */
-export interface SupConLossOptions extends DistanceLossOptions {
-  /** Softmax temperature. Default `0.1`. */
-  temperature?: number;
-  /** Default `CosineSimilarity()`; with a distance, negated distances are used as similarities. */
-  distance?: DistanceLossOptions['distance'];
-  /** Default `AvgNonZeroReducer` (over batch elements). */
-  reducer?: DistanceLossOptions['reducer'];
-}
-
-const schema = distanceLossSchema.extend({
-  temperature: z.number().finite().positive().default(0.1),
-}).strict();
+/** Options of {@link SupConLoss} (PML's keyword arguments): temperature (default `0.1`), distance (default `CosineSimilarity()`), reducer (default `AvgNonZeroReducer`, over batch elements). */
+export type SupConLossOptions = TemperaturePairLossOptions;
 
 /**
  * Supervised contrastive loss (Khosla et al. 2020; PML `SupConLoss`). Per batch element i with
@@ -33,21 +18,11 @@ const schema = distanceLossSchema.extend({
  * empty. Zero losses unless there is at least one positive and one negative pair. Reduction type
  * `element`. Records `numPosPairs` and `numNegPairs`.
  */
-export class SupConLoss extends GenericPairLoss {
+export class SupConLoss extends TemperaturePairLoss {
   readonly className: string = 'SupConLoss';
-  readonly distance: BaseDistance;
-  readonly temperature: number;
 
   constructor(options: SupConLossOptions = {}) {
-    super();
-    const o = parseOptions('SupConLoss', schema, options);
-    this.temperature = o.temperature;
-    this.distance = resolveDistance(o.distance, () => new CosineSimilarity());
-    this.setReducer(o.reducer);
-  }
-
-  subLossNames(): string[] {
-    return ['loss'];
+    super('SupConLoss', 0.1, options);
   }
 
   defaultReducer(): BaseReducer {
@@ -59,8 +34,7 @@ export class SupConLoss extends GenericPairLoss {
     const [nq, nr] = mat.shape;
     const posMask = pairMask(pairs.anchors1, pairs.positives, nq, nr);
     const negMask = pairMask(pairs.anchors2, pairs.negatives, nq, nr);
-    const sim = this.distance.isInverted ? mat : tf.neg(mat);
-    const logits = tf.div(sim, this.temperature) as tf.Tensor2D;
+    const logits = this.logits(mat);
     const denom = maskedLogSumExp(logits, tf.logicalOr(posMask, negMask) as tf.Tensor2D, false);
     const logProb = tf.sub(logits, tf.expandDims(denom, 1));
     const posCount = new Float32Array(nq);
@@ -74,10 +48,6 @@ export class SupConLoss extends GenericPairLoss {
     const losses = tf.neg(tf.div(sumPos, divisor));
     const indices = Int32Array.from({ length: nq }, (_, i) => i);
     return { loss: { losses, indices, reductionType: 'element' } };
-  }
-
-  getConfig(): Record<string, unknown> {
-    return this.configWith({ temperature: this.temperature });
   }
 }
 
