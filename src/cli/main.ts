@@ -12,7 +12,9 @@ import { DEMO_CONFIG } from './demo.js';
 import { akinVersion } from '../core/version.js';
 import { readInputs, writeEmbeddings } from './inputs.js';
 import { addBenchCommand } from './bench.js';
-import { addBenchCommand } from './bench.js';
+import { addIndexCommand } from './index-cmd.js';
+import { addSearchCommand } from './search.js';
+import { addServeCommand } from './serve.js';
 import { allMetrics, formatAllMetrics } from './evaluate.js';
 import { calibrateRun, formatThresholds } from './calibrate.js';
 
@@ -155,8 +157,9 @@ program
   });
 
 addBenchCommand(program, startBackend);
-
-addBenchCommand(program, startBackend);
+addIndexCommand(program, startBackend);
+addSearchCommand(program, startBackend);
+addServeCommand(program, startBackend);
 
 export async function main(argv: string[]): Promise<void> {
   try {

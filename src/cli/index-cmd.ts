@@ -1,0 +1,69 @@
+import { Command, Option } from 'commander';
+import { join, resolve } from 'node:path';
+import { writeJsonAtomic } from '../core/fs.js';
+import { loadRun } from '../pipeline/run.js';
+import { loadRunData } from '../pipeline/data.js';
+import { embed } from '../models/embed.js';
+import { createIndex } from '../search/factory.js';
+import type { IndexKind, IndexMetric } from '../search/types.js';
+import { pickSplit, RUN_INDEX_DIR, RUN_INDEX_SOURCE, type IndexSource, type IndexSplit } from '../server/context.js';
+
+type StartBackend = (opts: { backend?: string; threads?: number }) => Promise<void>;
+
+/** Options of {@link buildRunIndex}. */
+export interface BuildRunIndexOptions {
+  /** Data source instead of the run's config (`auto`, `embedded`, `debian` or a folder). */
+  data?: string;
+  /** Which split to index. Default `unseen` (the classes never trained on). */
+  split?: IndexSplit;
+  kind?: IndexKind;
+  metric?: IndexMetric;
+  log?: (line: string) => void;
+}
+
+/**
+ * Embeds a split of a run's data with the run's model and saves an index of it in the run folder
+ * (`index/`, with `index-source.json`). Item ids are row numbers; metadata holds `label` and `class`.
+ */
+export async function buildRunIndex(runDir: string, options: BuildRunIndexOptions = {}): Promise<IndexSource> {
+  const log = options.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const run = await loadRun(runDir);
+  const dataSource = options.data ?? run.config.data.source;
+  const data = await loadRunData(run.config, dataSource);
+  const split = options.split ?? 'unseen';
+  const ds = pickSplit(data, split);
+  const t0 = performance.now();
+  const { embeddings, dim } = await embed(run.model, ds.features, ds.count, ds.shape);
+  const t1 = performance.now();
+  const index = createIndex(options.kind ?? 'exact', { metric: options.metric ?? 'cosine', warn: (m) => log(`warning: ${m}`) });
+  const ids = Array.from({ length: ds.count }, (_, i) => i);
+  const metadata = Array.from(ds.labels, (label) => ({ label, class: ds.classNames?.[label] ?? String(label) }));
+  await index.add(embeddings, dim, ids, metadata);
+  await index.save(join(runDir, RUN_INDEX_DIR));
+  await index.close?.();
+  const t2 = performance.now();
+  const source: IndexSource = { split, data: dataSource, count: ds.count, kind: index.kind, built: new Date().toISOString() };
+  writeJsonAtomic(join(runDir, RUN_INDEX_SOURCE), source);
+  run.model.dispose();
+  log(`indexed ${ds.count} '${split}' items (dim ${dim}, ${index.kind}, ${index.metric}): embed ${((t1 - t0) / 1000).toFixed(1)}s, index ${((t2 - t1) / 1000).toFixed(1)}s`);
+  return source;
+}
+
+/** Registers `akin index build`. */
+export function addIndexCommand(program: Command, startBackend: StartBackend): void {
+  const index = program.command('index').description('nearest-neighbour indexes of a run');
+  index
+    .command('build')
+    .description("embed a split of the run's data (default: the unseen-class test set) and save an index in the run folder")
+    .requiredOption('--run <dir>', 'run folder')
+    .option('--data <source>', "data source instead of the run's")
+    .addOption(new Option('--split <name>', 'which data to index').choices(['unseen', 'seen', 'train', 'validation']).default('unseen'))
+    .addOption(new Option('--kind <kind>', 'index implementation').choices(['exact', 'hnsw', 'lancedb']).default('exact'))
+    .addOption(new Option('--metric <metric>', 'ranking (lancedb: cosine only)').choices(['cosine', 'ip', 'l2']).default('cosine'))
+    .action(async (opts: { run: string; data?: string; split: IndexSplit; kind: IndexKind; metric: IndexMetric }) => {
+      await startBackend(program.opts());
+      const runDir = resolve(opts.run);
+      const s = await buildRunIndex(runDir, { data: opts.data, split: opts.split, kind: opts.kind, metric: opts.metric });
+      process.stdout.write(`index of ${s.count} items saved to ${join(runDir, RUN_INDEX_DIR)}\nnext: npx akin search --run ${runDir} --id 0   |   npx akin serve --run ${runDir}\n`);
+    });
+}
