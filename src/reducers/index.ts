@@ -16,3 +16,7 @@ export * from './threshold-reducer.js';
 export * from './avg-non-zero-reducer.js';
 export * from './do-nothing-reducer.js';
 export * from './divisor-reducer.js';
+export * from './class-weighted-reducer.js';
+export * from './per-anchor-reducer.js';
+export * from './multiple-reducers.js';
+export { reducerLikeSchema, type ReducerLike } from './reducer-spec.js';
