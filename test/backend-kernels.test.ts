@@ -114,6 +114,36 @@ test('Conv2DBackpropFilter on wasm matches cpu for NCHW data', async () => {
   assertClose(r.wasm[0], r.cpu[0], { msg: 'NCHW filter gradient' });
 });
 
+test('Conv2DBackpropInput on wasm matches cpu for NCHW data and for pads wider than the filter', async () => {
+  const cases = [
+    { dy: [2, 4, 4, 3], w: [3, 3, 2, 4], attrs: { strides: [2, 2], pad: 'same', dataFormat: 'NCHW', inputShape: [2, 2, 7, 6] } },
+    { dy: [1, 9, 8, 2], w: [2, 2, 3, 2], attrs: { strides: [1, 1], pad: [[0, 0], [3, 0], [0, 2], [0, 0]], dataFormat: 'NHWC', inputShape: [1, 7, 7, 3] } },
+    { dy: [2, 3, 3, 2], w: [3, 3, 3, 2], attrs: { strides: [3, 3], pad: 'valid', dataFormat: 'NHWC', inputShape: [2, 11, 10, 3] } },
+  ];
+  for (const [k, c] of cases.entries()) {
+    const dyv = values(size(c.dy), 42 + k);
+    const wv = values(size(c.w), 45 + k);
+    const r = await onBoth(() => tf.tidy(() => {
+      const out = tf.engine().runKernel('Conv2DBackpropInput', { dy: tf.tensor(dyv, c.dy), filter: tf.tensor(wv, c.w) }, c.attrs as unknown as akin.tf.NamedAttrMap) as T;
+      return [Array.from(out.dataSync())];
+    }));
+    assertClose(r.wasm[0], r.cpu[0], { msg: `input gradient case ${k}` });
+  }
+});
+
+test('sums over leading axes on wasm match cpu (keepDims or not)', async () => {
+  const shape = [6, 5, 4, 3];
+  const xv = values(size(shape), 48);
+  for (const [axes, keep] of [[[0, 1, 2], false], [[1, 0], true], [[0], false]] as [number[], boolean][]) {
+    const r = await onBoth(() => tf.tidy(() => {
+      const s = tf.sum(tf.tensor(xv, shape), axes, keep);
+      return [s.shape, Array.from(s.dataSync())];
+    }));
+    assert.deepEqual(r.wasm[0], r.cpu[0]);
+    assertClose(r.wasm[1], r.cpu[1], { msg: `sum over ${axes}` });
+  }
+});
+
 test('depthwise conv2d gradients on wasm match cpu (multipliers, padding, strides)', async () => {
   const cases: { x: number[]; w: number[]; s: [number, number]; pad: 'same' | 'valid' }[] = [
     { x: [2, 7, 6, 3], w: [3, 3, 3, 1], s: [1, 1], pad: 'same' },

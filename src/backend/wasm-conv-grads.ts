@@ -59,9 +59,11 @@ function chunkRows(c: Conv2DInfo, perTap: number): number {
 }
 
 /**
- * `Conv2DBackpropFilter` for wasm: for every batch chunk, the patch matrix P `[m, taps * inChannels]`
- * is multiplied by `dy` `[m, outChannels]` (one XNNPACK matmul, `dy^T P`), giving the filter gradient
- * for all taps at once. Dilations are 1 (as in every tfjs backend); NCHW inputs are transposed to NHWC.
+ * `Conv2DBackpropFilter` for wasm. Per batch chunk, the transposed patch matrix `[taps * in, m]` is
+ * written straight from the input on the heap (the wasm Transpose/Slice/Concat kernels move data an
+ * order of magnitude slower than a plain loop), then one XNNPACK matmul with `dy` `[m, out]` gives the
+ * gradient of every tap at once, already in filter layout `[h, w, in, out]`. Dilations are 1 (as in
+ * every tfjs backend); NCHW inputs are transposed to NHWC.
  */
 function conv2DBackpropFilter(args: Parameters<tf.KernelConfig['kernelFunc']>[0]): Info {
   const { x, dy } = args.inputs as { x: Info; dy: Info };
@@ -75,13 +77,108 @@ function conv2DBackpropFilter(args: Parameters<tf.KernelConfig['kernelFunc']>[0]
     const taps = c.filterHeight * c.filterWidth;
     const g = sumOverBatch(ops, c.batchSize, chunkRows(c, c.inChannels), (b, size) => {
       const m = size * c.outHeight * c.outWidth;
-      const p = ops.reshape(patches(ops, batchSlice(ops, xh, b, size), c), [1, m, taps * c.inChannels]);
-      const dyT = ops.transpose(ops.reshape(batchSlice(ops, dyh, b, size), [m, c.outChannels]), [1, 0]);
-      return ops.matMul(ops.reshape(dyT, [1, c.outChannels, m]), p);
+      const pt = ops.empty([1, taps * c.inChannels, m]);
+      fillPatchesTransposed(ops.heap(xh), ops.heap(pt), c, b, size);
+      const d = ops.reshape(batchSlice(ops, dyh, b, size), [1, m, c.outChannels]);
+      return ops.matMul(pt, d);
     });
-    const gT = ops.transpose(ops.reshape(g, [c.outChannels, taps * c.inChannels]), [1, 0]);
-    return ops.reshape(gT, [...a.filterShape]);
+    return ops.reshape(g, [...a.filterShape]);
   });
+}
+
+/**
+ * Writes `out[(tap * in + ch) * m + row]` = the input value that filter tap `tap` meets at output
+ * position `row` (batch rows `b0 .. b0 + size - 1`, row-major over (batch, out row, out column)), 0 in
+ * the padding.
+ */
+function fillPatchesTransposed(x: ArrayLike<number>, out: Float32Array | Int32Array | Uint8Array, c: Conv2DInfo, b0: number, size: number): void {
+  const { inHeight: h, inWidth: w, inChannels: ch, outHeight: oh, outWidth: ow } = c;
+  const m = size * oh * ow;
+  for (let i = 0; i < c.filterHeight; i++) {
+    for (let j = 0; j < c.filterWidth; j++) {
+      const tap = i * c.filterWidth + j;
+      for (let k = 0; k < ch; k++) {
+        let o = (tap * ch + k) * m;
+        for (let b = b0; b < b0 + size; b++) {
+          for (let yr = 0; yr < oh; yr++) {
+            const r = yr * c.strideHeight + i * c.dilationHeight - c.padInfo.top;
+            if (r < 0 || r >= h) {
+              out.fill(0, o, o + ow);
+              o += ow;
+              continue;
+            }
+            const rowBase = (b * h + r) * w;
+            for (let yc = 0; yc < ow; yc++) {
+              const col = yc * c.strideWidth + j * c.dilationWidth - c.padInfo.left;
+              out[o++] = col < 0 || col >= w ? 0 : x[(rowBase + col) * ch + k];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * `Conv2DBackpropInput` for wasm: the stock kernel is a plain single-threaded loop; the input gradient
+ * of a conv is itself a conv (XNNPACK, threaded) of `dy` (dilated by the strides, zeros written on the
+ * heap) with the filter flipped in space and its channel axes swapped. Cases whose padding would have
+ * to crop (explicit pads wider than the filter) keep the stock kernel.
+ */
+function makeConv2DBackpropInput(stock: tf.KernelConfig['kernelFunc'] | null): tf.KernelConfig['kernelFunc'] {
+  return (args) => {
+    const { dy, filter } = args.inputs as { dy: Info; filter: Info };
+    const a = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
+    const format = tf.backend_util.convertConv2DDataFormat(a.dataFormat);
+    const inShape = (format === 'channelsLast' ? a.inputShape : [0, 2, 3, 1].map((d) => a.inputShape[d])) as [number, number, number, number];
+    const c = tf.backend_util.computeConv2DInfo(
+      inShape, filter.shape as [number, number, number, number], a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+    const { filterHeight: fh, filterWidth: fw } = c;
+    const dh = (c.outHeight - 1) * c.strideHeight + 1;
+    const dw = (c.outWidth - 1) * c.strideWidth + 1;
+    const pads = [fh - 1 - c.padInfo.top, 0, fw - 1 - c.padInfo.left, 0];
+    pads[1] = c.inHeight - dh - pads[0] + fh - 1;
+    pads[3] = c.inWidth - dw - pads[2] + fw - 1;
+    if (pads.some((p) => p < 0)) {
+      if (!stock) throw new Error('Conv2DBackpropInput: padding not supported on wasm');
+      return stock(args);
+    }
+    return withOps(args.backend, (ops) => {
+      const dyh = format === 'channelsLast' ? dy : ops.transpose(dy, [0, 2, 3, 1]);
+      const inC = c.inChannels;
+      const outC = c.outChannels;
+      const w = ops.backend.readSync(filter.dataId) as Float32Array;
+      const flipped = new Float32Array(w.length);
+      for (let i = 0; i < fh; i++) {
+        for (let j = 0; j < fw; j++) {
+          const src = ((fh - 1 - i) * fw + (fw - 1 - j)) * inC * outC;
+          const dst = (i * fw + j) * outC * inC;
+          for (let k = 0; k < inC; k++) for (let o = 0; o < outC; o++) flipped[dst + o * inC + k] = w[src + k * outC + o];
+        }
+      }
+      const wf = ops.tensor(flipped, [fh, fw, outC, inC], 'float32');
+      let src = dyh;
+      if (c.strideHeight > 1 || c.strideWidth > 1) {
+        src = ops.empty([c.batchSize, dh, dw, outC]);
+        const to = ops.heap(src);
+        const from = ops.heap(dyh);
+        to.fill(0);
+        for (let b = 0; b < c.batchSize; b++) {
+          for (let r = 0; r < c.outHeight; r++) {
+            for (let q = 0; q < c.outWidth; q++) {
+              const s0 = ((b * c.outHeight + r) * c.outWidth + q) * outC;
+              to.set(from.subarray(s0, s0 + outC), ((b * dh + r * c.strideHeight) * dw + q * c.strideWidth) * outC);
+            }
+          }
+        }
+      }
+      const dx = ops.call('Conv2D', { x: src, filter: wf }, {
+        strides: [1, 1], dilations: [1, 1], dataFormat: 'NHWC',
+        pad: [[0, 0], [pads[0], pads[1]], [pads[2], pads[3]], [0, 0]],
+      });
+      return format === 'channelsLast' ? dx : ops.transpose(dx, [0, 3, 1, 2]);
+    });
+  };
 }
 
 /**
@@ -142,6 +239,8 @@ function depthwiseBackpropInput(args: Parameters<tf.KernelConfig['kernelFunc']>[
 
 /** Registers the convolution gradients the wasm backend lacks. */
 export function registerWasmConvGrads(): void {
+  const stock = tf.getKernel('Conv2DBackpropInput', 'wasm');
+  registerWasmKernel('Conv2DBackpropInput', makeConv2DBackpropInput(stock ? stock.kernelFunc : null));
   registerWasmKernel('Conv2DBackpropFilter', conv2DBackpropFilter);
   registerWasmKernel('DepthwiseConv2dNativeBackpropFilter', depthwiseBackpropFilter);
   registerWasmKernel('DepthwiseConv2dNativeBackpropInput', depthwiseBackpropInput);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmConvGrads } from './wasm-conv-grads.js';
 import { registerWasmMiscGrads } from './wasm-misc-grads.js';
+import { registerWasmSum } from './wasm-reduce.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
 type Info = tf.TensorInfo;
@@ -53,12 +54,14 @@ let extraRegistered = false;
 /**
  * Everything akin adds to the wasm backend: the matmul fix above, the convolution gradients wasm
  * lacks (`Conv2DBackpropFilter`, `DepthwiseConv2dNativeBackpropInput`/`Filter`), `UnsortedSegmentSum`
- * (the gradient of `tf.gather`) and a correct `MaxPoolGrad`. Idempotent.
+ * (the gradient of `tf.gather`), a correct `MaxPoolGrad`, a faster
+ * `Conv2DBackpropInput` and leading-axis `Sum`. Idempotent.
  */
 export function registerWasmKernels(): void {
   patchWasmMatMul();
   if (extraRegistered) return;
   registerWasmConvGrads();
   registerWasmMiscGrads();
+  registerWasmSum();
   extraRegistered = true;
 }

@@ -105,8 +105,12 @@ export function withOps(backend: unknown, f: (ops: WasmOps) => Info): Info {
   }
 }
 
-/** Replaces (or adds) the wasm kernel `name`. */
+/**
+ * Replaces (or adds) the wasm kernel `name`. A replaced kernel's setup function stays registered, so
+ * the stock kernel can still be called as a fallback.
+ */
 export function registerWasmKernel(name: string, kernelFunc: tf.KernelConfig['kernelFunc']): void {
-  if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
-  tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc });
+  const stock = tf.getKernel(name, 'wasm');
+  if (stock) tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ ...stock, kernelName: name, backendName: 'wasm', kernelFunc });
 }
