@@ -28,3 +28,5 @@ export { createRandom } from './core/random.js';
 export { cosineSimilarity } from './core/similarity.js';
 export type { Random } from './core/random.js';
 export type { TripletIndices, PairIndices, IndexTuple } from './core/indices.js';
+export { sequential, loadSequential, SequentialEmbedder, fitAdapter } from './api/index.js';
+export type { SequentialOptions, CompileOptions, SequentialFitOptions, History, FitAdapterOptions, FitAdapterResult } from './api/index.js';

@@ -6,3 +6,6 @@ export * from './splits.js';
 export { MPerClassSampler } from '../samplers/m-per-class.js';
 export type { MPerClassSamplerOptions } from '../samplers/m-per-class.js';
 export * from './npy.js';
+export * from './csv.js';
+export * from './tabular.js';
+export * from './vectors.js';
