@@ -210,14 +210,17 @@ describe('ExactIndex is exact', () => {
       const index = new akin.search.ExactIndex({ metric });
       await index.add(data, dim, Array.from({ length: n }, (_, i) => i));
       const queries = rows(20, dim, 12);
+      const batch = await index.searchBatch(queries, 10);
+      assert.equal(batch.length, 20);
       for (let qi = 0; qi < 20; qi++) {
         const q = row(queries, dim, qi);
-        const hits = await index.search(q, 10);
+        for (const hits of [await index.search(q, 10), batch[qi]]) {
         const expected = brute(data, dim, q, metric).slice(0, 10);
         assert.deepEqual(hits.map((h) => h.id), expected.map(([r]) => r));
         assertClose(hits.map((h) => h.score), expected.map(([, s]) => s), { atol: 1e-4, rtol: 1e-4 });
         const dist = expected.map(([, s]) => (metric === 'cosine' ? 1 - s : -s));
         assertClose(hits.map((h) => h.distance), dist, { atol: 1e-4, rtol: 1e-4 });
+        }
       }
     });
   }

@@ -18,9 +18,11 @@ export interface ExactIndexOptions {
 const METRICS: readonly IndexMetric[] = ['cosine', 'ip', 'l2'];
 
 /**
- * Exact nearest-neighbour search: every query is compared with every stored vector through the tiled
- * k-NN engine (`eval/knn`), so results are exactly the brute-force ones (ties: earlier-added item
- * first). Removal keeps insertion order. Good up to a few hundred thousand vectors.
+ * Exact nearest-neighbour search: every query is compared with every stored vector, so results are
+ * exactly the brute-force ones (ties: earlier-added item first). A single query is scanned on the
+ * host (float64 sums; no tensor round trip); {@link ExactIndex.searchBatch} sends many queries through
+ * the tiled k-NN engine (`eval/knn`). Removal keeps insertion order. Good up to a few hundred
+ * thousand vectors.
  */
 export class ExactIndex implements NearestNeighborIndex {
   readonly kind = 'exact' as const;
@@ -30,6 +32,8 @@ export class ExactIndex implements NearestNeighborIndex {
   private ids: IndexId[] = [];
   private meta: (Metadata | undefined)[] = [];
   private rowOf = new Map<IndexId, number>();
+  /** 1 / norm of each stored row (cosine), computed at the first search after a change. */
+  private invNorms: Float32Array | null = null;
 
   constructor(options: ExactIndexOptions = {}) {
     const metric = options.metric ?? 'cosine';
@@ -64,6 +68,7 @@ export class ExactIndex implements NearestNeighborIndex {
       if (this.rowOf.has(id)) throw new ConfigError(`ExactIndex.add: 'ids[${i}]' (${JSON.stringify(id)}) is already in the index; remove it first`);
     });
     this.dimValue = dim;
+    this.invalidate();
     const n = this.ids.length;
     const needed = (n + ids.length) * dim;
     if (needed > this.rows.length) {
@@ -82,31 +87,87 @@ export class ExactIndex implements NearestNeighborIndex {
   async search(query: Float32Array, k: number, options: SearchOptions = {}): Promise<SearchHit[]> {
     checkQuery('ExactIndex', this.dimValue, query, k);
     const keep = filterPredicate(options.filter);
-    const dim = this.dimValue;
-    let rowsIdx: number[] | null = null;
-    let reference: Float32Array;
-    if (keep) {
-      rowsIdx = [];
-      for (let r = 0; r < this.ids.length; r++) if (keep(this.meta[r], this.ids[r])) rowsIdx.push(r);
-      reference = new Float32Array(rowsIdx.length * dim);
-      rowsIdx.forEach((r, i) => reference.set(this.rows.subarray(r * dim, (r + 1) * dim), i * dim));
-    } else {
-      reference = this.rows.subarray(0, this.ids.length * dim);
-    }
-    const n = reference.length / Math.max(dim, 1);
-    if (n === 0) return [];
+    const n = this.ids.length;
     const kk = Math.min(k, n);
-    const res = await knn({ query, reference, dim, k: kk, metric: this.metric, excludeSelf: false });
+    if (kk === 0) return [];
+    const dim = this.dimValue;
+    const rows = this.rows;
+    const metric = this.metric;
+    if (metric === 'cosine' && !this.invNorms) {
+      this.invNorms = new Float32Array(n);
+      for (let r = 0; r < n; r++) {
+        let s = 0;
+        for (let d = r * dim, e = d + dim; d < e; d++) s += rows[d] * rows[d];
+        this.invNorms[r] = 1 / Math.max(Math.sqrt(s), 1e-12);
+      }
+    }
+    let qn = 0;
+    for (let d = 0; d < dim; d++) qn += query[d] * query[d];
+    const qInv = 1 / Math.max(Math.sqrt(qn), 1e-12);
+    // Running top k, best first; ties keep the earlier row (as the tiled engine does).
+    const topS = new Float64Array(kk);
+    const topR = new Int32Array(kk);
+    let have = 0;
+    for (let r = 0; r < n; r++) {
+      if (keep && !keep(this.meta[r], this.ids[r])) continue;
+      const off = r * dim;
+      let s = 0;
+      if (metric === 'l2') {
+        for (let d = 0; d < dim; d++) {
+          const x = rows[off + d] - query[d];
+          s += x * x;
+        }
+        s = -s;
+      } else {
+        for (let d = 0; d < dim; d++) s += rows[off + d] * query[d];
+        if (metric === 'cosine') s *= this.invNorms![r] * qInv;
+      }
+      if (have === kk && s <= topS[kk - 1]) continue;
+      let j = have < kk ? have++ : kk - 1;
+      while (j > 0 && topS[j - 1] < s) {
+        topS[j] = topS[j - 1];
+        topR[j] = topR[j - 1];
+        j--;
+      }
+      topS[j] = s;
+      topR[j] = r;
+    }
     const hits: SearchHit[] = [];
-    for (let j = 0; j < kk; j++) {
-      const r = rowsIdx ? rowsIdx[res.indices[j]] : res.indices[j];
-      const raw = res.distances[j];
-      const score = this.metric === 'l2' ? -raw + 0 : raw;
-      const hit: SearchHit = { id: this.ids[r], score, distance: this.metric === 'l2' ? raw : scoreToDistance(this.metric, score) };
+    for (let j = 0; j < have; j++) {
+      const r = topR[j];
+      const score = topS[j] + 0;
+      const hit: SearchHit = { id: this.ids[r], score, distance: metric === 'l2' ? -score + 0 : scoreToDistance(metric, score) };
       if (this.meta[r] !== undefined) hit.metadata = this.meta[r];
       hits.push(hit);
     }
     return hits;
+  }
+
+  /**
+   * Searches many queries at once (`queries` holds `count * dim` values) through the tiled k-NN
+   * engine (`eval/knn`): the fast path for batches. Same results as {@link search} per query.
+   */
+  async searchBatch(queries: Float32Array, k: number): Promise<SearchHit[][]> {
+    const dim = this.dimValue;
+    if (dim === 0 || queries.length % dim !== 0) throw new ConfigError(`ExactIndex.searchBatch: 'queries' must hold a whole number of rows of dim ${dim}`);
+    const nq = queries.length / dim;
+    const kk = Math.min(k, this.ids.length);
+    if (kk === 0 || nq === 0) return Array.from({ length: nq }, () => []);
+    const res = await knn({ query: queries, reference: this.rows.subarray(0, this.ids.length * dim), dim, k: kk, metric: this.metric, excludeSelf: false });
+    const out: SearchHit[][] = [];
+    for (let i = 0; i < nq; i++) {
+      const hits: SearchHit[] = [];
+      for (let j = 0; j < kk; j++) {
+        const r = res.indices[i * kk + j];
+        const raw = res.distances[i * kk + j];
+        const score = this.metric === 'l2' ? -raw + 0 : raw;
+        const hit: SearchHit = { id: this.ids[r], score, distance: this.metric === 'l2' ? raw : scoreToDistance(this.metric, score) };
+        if (this.meta[r] !== undefined) hit.metadata = this.meta[r];
+        hits.push(hit);
+      }
+      out.push(hits);
+    }
+    return out;
   }
 
   async remove(ids: IndexId[]): Promise<number> {
@@ -116,6 +177,7 @@ export class ExactIndex implements NearestNeighborIndex {
       if (r !== undefined) drop.add(r);
     }
     if (drop.size === 0) return 0;
+    this.invalidate();
     const dim = this.dimValue;
     let w = 0;
     const ids2: IndexId[] = [];
@@ -131,6 +193,10 @@ export class ExactIndex implements NearestNeighborIndex {
     this.meta = meta2;
     this.rowOf = new Map(ids2.map((id, i) => [id, i]));
     return drop.size;
+  }
+
+  private invalidate(): void {
+    this.invNorms = null;
   }
 
   async save(dir: string): Promise<void> {

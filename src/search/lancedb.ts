@@ -137,7 +137,7 @@ export class LanceDbIndex implements NearestNeighborIndex {
     const keep = filterPredicate(options.filter);
     let limit = Math.min(this.size, keep ? k * 4 : k);
     for (;;) {
-      const rows = await table.vectorSearch(query).distanceType('cosine').select(['id', 'meta']).limit(limit).toArray();
+      const rows = await table.vectorSearch(query).distanceType('cosine').select(['id', 'meta', '_distance']).limit(limit).toArray();
       const hits: SearchHit[] = [];
       for (const row of rows) {
         const id = JSON.parse(row.id as string) as IndexId;
