@@ -63,8 +63,8 @@ export function toClassLabels(labels: ClassLabelsLike, count: number, what: stri
   return out;
 }
 
-/** Samples and labels as a {@link Dataset} for the Trainer. */
-export async function toDataset(x: SamplesLike, labels: ClassLabelsLike, inputShape: number[], what: string): Promise<Dataset> {
-  const { features, count } = await toRows(x, inputShape, what);
-  return { features, count, labels: toClassLabels(labels, count, `${what} labels`), shape: inputShape.slice() };
+/** Samples and labels as a {@link Dataset} for the Trainer; errors name `${owner}: x` or `${owner}: labels`. */
+export async function toDataset(x: SamplesLike, labels: ClassLabelsLike, inputShape: number[], owner: string): Promise<Dataset> {
+  const { features, count } = await toRows(x, inputShape, `${owner}: x`);
+  return { features, count, labels: toClassLabels(labels, count, `${owner}: labels`), shape: inputShape.slice() };
 }

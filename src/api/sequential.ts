@@ -110,6 +110,7 @@ const fitSchema = z
   .strict();
 
 const SAVED_FILE = 'akin.json';
+const NEEDS_INPUT_SHAPE = 'sequential: the network needs one input of known shape; give the first layer an inputShape, e.g. tf.layers.dense({ units: 64, inputShape: [20] })';
 
 interface Compiled {
   loss: BaseMetricLoss;
@@ -141,7 +142,7 @@ export class SequentialEmbedder {
   constructor(readonly model: tf.LayersModel) {
     const inputs = model.inputs;
     if (!inputs || inputs.length !== 1) {
-      throw new ConfigError('sequential: the model needs exactly one input; give the first layer an inputShape, e.g. tf.layers.dense({ units: 64, inputShape: [20] })');
+      throw new ConfigError(NEEDS_INPUT_SHAPE);
     }
     if (model.outputs[0].shape.length !== 2) {
       throw new ConfigError(`sequential: the last layer must output [batch, dim] embeddings (got [${model.outputs[0].shape}]); add tf.layers.flatten() or a dense layer`);
@@ -193,7 +194,7 @@ export class SequentialEmbedder {
   async fit(x: SamplesLike, labels: ClassLabelsLike, options: SequentialFitOptions = {}): Promise<History> {
     const c = this.requireCompiled('fit');
     const o = parseOptions('fit', fitSchema, options);
-    const data = await toDataset(x, labels, this.inputShape, 'fit: x');
+    const data = await toDataset(x, labels, this.inputShape, 'fit');
     let validation = null;
     if (o.validationData) {
       const [vx, vy] = options.validationData!;
@@ -245,7 +246,7 @@ export class SequentialEmbedder {
    * by default `{ precisionAt1, rPrecision, mapAtR }`.
    */
   async evaluate(x: SamplesLike, labels: ClassLabelsLike, { metrics }: { metrics?: AccuracyMetricName[] } = {}): Promise<Record<string, number>> {
-    const data = await toDataset(x, labels, this.inputShape, 'evaluate: x');
+    const data = await toDataset(x, labels, this.inputShape, 'evaluate');
     const { embeddings, dim } = await embed(this.model, data.features, data.count, data.shape);
     return accuracy({ query: embeddings, queryLabels: data.labels, dim, metrics });
   }
@@ -308,8 +309,15 @@ export function sequential(layers: tf.layers.Layer[], options: SequentialOptions
     if (!(l instanceof tf.layers.Layer)) throw new ConfigError(`sequential: layers[${i}] is not a tfjs layer`);
   });
   const model = tf.sequential({ name: o.name });
-  for (const layer of layers) model.add(layer);
-  if (o.normalize && !(layers[layers.length - 1] instanceof L2Normalization)) model.add(new L2Normalization());
+  try {
+    for (const layer of layers) model.add(layer);
+    if (o.normalize && !(layers[layers.length - 1] instanceof L2Normalization)) model.add(new L2Normalization());
+  } catch (e) {
+    model.dispose();
+    const msg = (e as Error).message;
+    if (/inputShape/.test(msg)) throw new ConfigError(NEEDS_INPUT_SHAPE);
+    throw new ConfigError(`sequential: cannot stack the layers: ${msg}`);
+  }
   return new SequentialEmbedder(model);
 }
 
