@@ -14,6 +14,7 @@ export * as backend from './backend/index.js';
 export * as core from './core/index.js';
 export * as distances from './distances/index.js';
 export * as reducers from './reducers/index.js';
+export * as regularizers from './regularizers/index.js';
 export * as losses from './losses/index.js';
 export * as miners from './miners/index.js';
 export * as samplers from './samplers/index.js';

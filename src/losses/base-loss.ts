@@ -8,6 +8,12 @@ import { BaseReducer, type LossDict } from '../reducers/base-reducer.js';
 import { registry as reducerRegistry } from '../reducers/index.js';
 import { BaseDistance } from '../distances/base-distance.js';
 import { registry as distanceRegistry } from '../distances/index.js';
+import { ConfigError } from '../core/errors.js';
+import { toConfig } from '../core/registry.js';
+import type { BaseRegularizer } from '../regularizers/base-regularizer.js';
+import {
+  packReducerOption, regularizationTerm, regularizerFields, unpackReducerOption, type RegularizerOptions,
+} from './loss-regularizers.js';
 
 /** A reducer given as a live object, as `{ className, config }`, or by class name. */
 export type ReducerSpec = BaseReducer | ComponentConfig | string;
@@ -33,8 +39,8 @@ export const distanceSpecSchema = z.union([
   z.string(),
 ]);
 
-/** Options every loss takes. */
-export interface BaseLossOptions {
+/** Options every loss takes (with the regularizer options of {@link RegularizerOptions}). */
+export interface BaseLossOptions extends RegularizerOptions {
   /** The reducer that turns per-element losses into one scalar. Default: the loss's own (see `defaultReducer`). */
   reducer?: ReducerSpec;
 }
@@ -46,7 +52,10 @@ export interface DistanceLossOptions extends BaseLossOptions {
 }
 
 /** Schema of {@link BaseLossOptions}; losses `.extend` it with their own options. */
-export const baseLossSchema = z.object({ reducer: reducerSpecSchema.optional() }).strict();
+export const baseLossSchema = z
+  .object({ reducer: reducerSpecSchema.optional(), ...regularizerFields })
+  .strict()
+  .check(packReducerOption);
 
 /** Schema of {@link DistanceLossOptions}. */
 export const distanceLossSchema = baseLossSchema.extend({ distance: distanceSpecSchema.optional() }).strict();
@@ -77,6 +86,25 @@ export abstract class BaseMetricLoss implements Serializable {
   reducer!: BaseReducer;
   /** Stats from the last call (counts of pairs or triplets, mean distances), for logging. */
   readonly records: Record<string, number> = {};
+  /** Penalty on the batch embeddings, added as the `embeddingRegLoss` sub-loss (option `embeddingRegularizer`). */
+  embeddingRegularizer: BaseRegularizer | null = null;
+  /** Multiplies the embedding penalty (option `embeddingRegWeight`, default 1). */
+  embeddingRegWeight = 1;
+  /** Penalty on {@link regularizedWeights}, added as the `weightRegLoss` sub-loss (option `weightRegularizer`). */
+  weightRegularizer: BaseRegularizer | null = null;
+  /** Multiplies the weight penalty (option `weightRegWeight`, default 1). */
+  weightRegWeight = 1;
+
+  constructor() {
+    // Every loss's config carries its regularizers without each loss listing them.
+    const own = Object.getPrototypeOf(this) as { getConfig(): Record<string, unknown> };
+    Object.defineProperty(this, 'getConfig', {
+      configurable: true,
+      writable: true,
+      enumerable: false,
+      value: (): Record<string, unknown> => ({ ...own.getConfig.call(this), ...this.regularizerConfig() }),
+    });
+  }
 
   /** Scalar loss for a batch. `labels` may be a 1-D tensor, an Int32Array or a number[]. */
   compute(
@@ -87,7 +115,7 @@ export abstract class BaseMetricLoss implements Serializable {
     refLabels?: LabelsLike,
   ): tf.Scalar {
     const input = this.prepare(embeddings, labels, indices, refEmbeddings, refLabels);
-    return tf.tidy(() => this.reducer.reduce(this.computeLoss(input), input.embeddings, input.labels));
+    return tf.tidy(() => this.reducer.reduce(this.withRegularization(this.computeLoss(input), input.embeddings), input.embeddings, input.labels));
   }
 
   /** The per-element losses before reduction (what `DoNothingReducer` would hand back). */
@@ -98,7 +126,8 @@ export abstract class BaseMetricLoss implements Serializable {
     refEmbeddings?: tf.Tensor2D,
     refLabels?: LabelsLike,
   ): LossDict {
-    return this.computeLoss(this.prepare(embeddings, labels, indices, refEmbeddings, refLabels));
+    const input = this.prepare(embeddings, labels, indices, refEmbeddings, refLabels);
+    return this.withRegularization(this.computeLoss(input), input.embeddings);
   }
 
   /** Names of the sub-losses `computeLoss` returns, e.g. `['posLoss', 'negLoss']`. */
@@ -109,7 +138,58 @@ export abstract class BaseMetricLoss implements Serializable {
 
   /** Sets {@link reducer} from `spec`, or to {@link defaultReducer} when `spec` is undefined. */
   protected setReducer(spec: ReducerSpec | undefined): void {
-    this.reducer = spec === undefined ? this.defaultReducer() : reducerRegistry.fromConfig(spec);
+    const unpacked = unpackReducerOption(spec);
+    this.reducer = unpacked.spec === undefined ? this.defaultReducer() : reducerRegistry.fromConfig(unpacked.spec);
+    if (unpacked.settings) this.setRegularizers(unpacked.settings);
+  }
+
+  /**
+   * Sets the embedding and weight regularizers (PML's `embedding_regularizer` / `weight_regularizer`).
+   * Losses built from `baseLossSchema` get them from their options automatically.
+   * @throws ConfigError when a weight regularizer is given to a loss without weights
+   */
+  setRegularizers(settings: Partial<Pick<BaseMetricLoss, 'embeddingRegularizer' | 'embeddingRegWeight' | 'weightRegularizer' | 'weightRegWeight'>>): void {
+    if (settings.weightRegularizer && this.regularizedWeights === BaseMetricLoss.prototype.regularizedWeights) {
+      throw new ConfigError(`${this.className}: option 'weightRegularizer' needs a loss with class weights or proxies (this loss has none)`);
+    }
+    if (settings.embeddingRegularizer !== undefined) this.embeddingRegularizer = settings.embeddingRegularizer;
+    if (settings.embeddingRegWeight !== undefined) this.embeddingRegWeight = settings.embeddingRegWeight;
+    if (settings.weightRegularizer !== undefined) this.weightRegularizer = settings.weightRegularizer;
+    if (settings.weightRegWeight !== undefined) this.weightRegWeight = settings.weightRegWeight;
+  }
+
+  /**
+   * The [numClasses, dim] weights a `weightRegularizer` penalises (class weights, proxies); `null` for
+   * losses without weights. Losses with weights override it. Called inside `tf.tidy`.
+   */
+  protected regularizedWeights(): tf.Tensor2D | null {
+    return null;
+  }
+
+  /** The regularizer options, for configs (empty when none is set). */
+  protected regularizerConfig(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    if (this.embeddingRegularizer) {
+      out.embeddingRegularizer = toConfig(this.embeddingRegularizer);
+      out.embeddingRegWeight = this.embeddingRegWeight;
+    }
+    if (this.weightRegularizer) {
+      out.weightRegularizer = toConfig(this.weightRegularizer);
+      out.weightRegWeight = this.weightRegWeight;
+    }
+    return out;
+  }
+
+  /** Adds `embeddingRegLoss` and `weightRegLoss` (already-reduced terms) when regularizers are set. */
+  private withRegularization(dict: LossDict, embeddings: tf.Tensor2D): LossDict {
+    if (this.embeddingRegularizer) {
+      dict.embeddingRegLoss = regularizationTerm(this.embeddingRegularizer, this.embeddingRegWeight, embeddings);
+    }
+    if (this.weightRegularizer) {
+      const w = this.regularizedWeights();
+      if (w) dict.weightRegLoss = regularizationTerm(this.weightRegularizer, this.weightRegWeight, w);
+    }
+    return dict;
   }
 
   /**
