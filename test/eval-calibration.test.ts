@@ -1,0 +1,136 @@
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as akin from 'akin';
+import { assertClose, initBackend, randomRows } from './helpers.js';
+
+const { calibrate, calibrationFromPairs, match, saveThresholds, loadThresholds } = akin.eval;
+const EXACT = { atol: 1e-12, rtol: 0 };
+
+before(async () => {
+  await initBackend();
+});
+
+// Five points on a line, Euclidean distance, each matched to its nearest other point:
+//   x      0  1  3  6  10
+//   label  A  A  B  B  A
+//   0 -> 1 (d 1, A: same)   1 -> 0 (d 1, same)   3 -> 1 (d 2, A: different)
+//   6 -> 3 (d 3, B: same)   10 -> 6 (d 4, B: different)            positives (same) = 3
+// "match when d <= t":
+//   t = 1: 2 matched, 2 right: precision 1,   recall 2/3, F1 0.8,  match rate 2/5 (both d = 1 together)
+//   t = 2: 3 matched, 2 right: precision 2/3, recall 2/3, F1 2/3,  match rate 3/5
+//   t = 3: 4 matched, 3 right: precision 3/4, recall 1,   F1 6/7,  match rate 4/5
+//   t = 4: 5 matched, 3 right: precision 3/5, recall 1,   F1 3/4,  match rate 1
+const X = [[0], [1], [3], [6], [10]];
+const Y = [0, 0, 1, 1, 0];
+
+test('calibration curve and cutpoints on a hand-worked set', async () => {
+  const cal = await calibrate({ embeddings: X, labels: Y, distance: 'l2', targets: { precision: [0.9, 0.7], recall: [0.5, 1] } });
+  assert.equal(cal.count, 5);
+  assert.equal(cal.positives, 3);
+  const want = [
+    [1, 1, 2 / 3, 0.8, 0.4],
+    [2, 2 / 3, 2 / 3, 2 / 3, 0.6],
+    [3, 3 / 4, 1, 6 / 7, 0.8],
+    [4, 3 / 5, 1, 3 / 4, 1],
+  ];
+  assert.equal(cal.curve.length, 4);
+  cal.curve.forEach((p, i) => assertClose([p.threshold, p.precision, p.recall, p.f1, p.matchRate], want[i], { atol: 1e-6, rtol: 0, msg: `curve ${i}` }));
+  assertClose(cal.optimal.threshold, 3, EXACT); // best F1 6/7
+  assertClose(cal.optimal.f1, 6 / 7, EXACT);
+  assertClose(cal.targets['precision@0.9']!.threshold, 1, EXACT); // only t = 1 reaches 0.9
+  assertClose(cal.targets['precision@0.7']!.threshold, 3, EXACT); // loosest with precision >= 0.7 (t = 2 has 2/3, t = 3 has 3/4)
+  assertClose(cal.targets['recall@0.5']!.threshold, 1, EXACT); // tightest with recall >= 0.5
+  assertClose(cal.targets['recall@1']!.threshold, 3, EXACT);
+
+  // Other optimised metrics: precision peaks at t = 1, recall first reaches 1 at t = 3.
+  const p = await calibrate({ embeddings: X, labels: Y, distance: 'l2', metric: 'precision' });
+  assertClose(p.optimal.threshold, 1, EXACT);
+  const r = await calibrate({ embeddings: X, labels: Y, distance: 'l2', metric: 'recall' });
+  assertClose(r.optimal.threshold, 3, EXACT);
+  // An unreachable target is null.
+  const none = calibrationFromPairs([1, 2], [0, 1], { precision: 0.99 });
+  assert.equal(none.targets['precision@0.99'], null);
+});
+
+test('randomized: calibrate equals a plain-loop sweep over cosine distances', async () => {
+  // Noisy clusters: four class centres plus uniform noise, so that precision ranges widely.
+  const centres = randomRows(4, 5, 5);
+  const labels = Array.from({ length: 60 }, (_, i) => i % 4);
+  const rows = randomRows(60, 5, 11).map((row, i) => row.map((v, j) => centres[labels[i]][j] + 0.8 * v));
+  const cal = await calibrate({ embeddings: rows, labels, targets: { precision: 0.5 } });
+  // Plain loops: cosine distance to the nearest other row, then the sweep.
+  const cos = (a: number[], b: number[]): number => a.reduce((s, v, i) => s + v * b[i], 0) / (Math.hypot(...a) * Math.hypot(...b));
+  const pairs = rows.map((a, i) => {
+    let best = -1, bestD = Infinity;
+    rows.forEach((b, j) => { if (j !== i && 1 - cos(a, b) < bestD) { bestD = 1 - cos(a, b); best = j; } });
+    return { d: bestD, same: labels[best] === labels[i] };
+  }).sort((a, b) => a.d - b.d);
+  const pos = pairs.filter((p) => p.same).length;
+  let bestF1 = -1, bestT = 0, loosest = NaN;
+  pairs.forEach((_, j) => {
+    const tp = pairs.slice(0, j + 1).filter((p) => p.same).length;
+    const prec = tp / (j + 1), rec = tp / pos;
+    const f1 = prec + rec === 0 ? 0 : (2 * prec * rec) / (prec + rec);
+    if (f1 > bestF1 + 1e-12) { bestF1 = f1; bestT = pairs[j].d; }
+    if (prec >= 0.5) loosest = pairs[j].d;
+  });
+  assertClose(cal.optimal.f1, bestF1, { atol: 1e-9, rtol: 0 });
+  assertClose(cal.optimal.threshold, bestT, { atol: 1e-5, rtol: 0 });
+  assertClose(cal.targets['precision@0.5']!.threshold, loosest, { atol: 1e-5, rtol: 0 });
+});
+
+test('match: nearest label within the threshold, the no-match label beyond it', async () => {
+  // Queries 0.4 -> nearest x = 0 (A, d 0.4); 4.4 -> nearest x = 3 (B, d 1.4; x = 6 is 1.6 away).
+  const q = [[0.4], [4.4]];
+  const tight = await match({ queries: q, reference: X, referenceLabels: Y, threshold: 1, distance: 'l2' });
+  assert.deepEqual(Array.from(tight.labels), [0, -1]);
+  assert.deepEqual(Array.from(tight.matched), [1, 0]);
+  assert.deepEqual(Array.from(tight.indices), [0, 2]);
+  assertClose(tight.distances, [0.4, 1.4], { atol: 1e-5, rtol: 0 });
+  const loose = await match({ queries: q, reference: X, referenceLabels: Y, threshold: 1.5, distance: 'l2', noMatchLabel: -7 });
+  assert.deepEqual(Array.from(loose.labels), [0, 1]);
+  const strict = await match({ queries: q, reference: X, referenceLabels: Y, threshold: 0.1, distance: 'l2', noMatchLabel: -7 });
+  assert.deepEqual(Array.from(strict.labels), [-7, -7]);
+
+  // Any index: distances are taken as given.
+  const index: akin.eval.MatchIndex = {
+    labels: [5, 6],
+    async search(queries, dim, k) {
+      assert.equal(dim, 1);
+      assert.equal(k, 1);
+      return { indices: Int32Array.from([1, 0]), distances: Float32Array.from([0.2, 0.9]) };
+    },
+  };
+  const viaIndex = await match({ queries: q, index, threshold: 0.5 });
+  assert.deepEqual(Array.from(viaIndex.labels), [6, -1]);
+  await assert.rejects(match({ queries: q, threshold: 1 }), (e: Error) => e instanceof akin.ConfigError && /reference/.test(e.message));
+  await assert.rejects(match({ queries: q, reference: X, referenceLabels: Y, threshold: Number.NaN }), (e: Error) => e instanceof akin.ConfigError && /threshold/.test(e.message));
+});
+
+test('thresholds.json round trip; a missing file reads as null, a broken one names the file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'akin-thr-'));
+  try {
+    assert.equal(loadThresholds(dir), null);
+    const cal = await calibrate({ embeddings: X, labels: Y, distance: 'l2', targets: { precision: 0.9 } });
+    saveThresholds(dir, cal, 'validation');
+    const back = loadThresholds(dir)!;
+    assert.equal(back.split, 'validation');
+    assert.equal(back.distance, 'l2');
+    assert.deepEqual(back.optimal, cal.optimal);
+    assert.deepEqual(back.targets, cal.targets);
+    assert.ok(JSON.parse(readFileSync(join(dir, 'thresholds.json'), 'utf8')).curve.length === 4);
+    writeFileSync(join(dir, 'thresholds.json'), '{"optimal": {}}');
+    assert.throws(() => loadThresholds(dir), (e: Error) => e instanceof akin.DataError && /thresholds\.json/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('calibrate validates its options', async () => {
+  await assert.rejects(calibrate({ embeddings: X, labels: Y, targets: { precision: 1.5 } }), (e: Error) => e instanceof akin.ConfigError && /targets\.precision/.test(e.message));
+  await assert.rejects(calibrate({ embeddings: X, labels: [0, 1] }), (e: Error) => e instanceof akin.ShapeError && /labels/.test(e.message));
+  await assert.rejects(calibrate({ embeddings: X, labels: Y, metric: 'auc' as 'f1' }), (e: Error) => e instanceof akin.ConfigError && /metric/.test(e.message));
+});
