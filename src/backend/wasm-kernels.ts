@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { registerWasmConvGrads } from './wasm-conv-grads.js';
 import { registerWasmMiscGrads } from './wasm-misc-grads.js';
 import { registerWasmSum } from './wasm-reduce.js';
+import { registerWasmDataKernels } from './wasm-data-kernels.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
 type Info = tf.TensorInfo;
@@ -54,8 +55,8 @@ let extraRegistered = false;
 /**
  * Everything akin adds to the wasm backend: the matmul fix above, the convolution gradients wasm
  * lacks (`Conv2DBackpropFilter`, `DepthwiseConv2dNativeBackpropInput`/`Filter`), `UnsortedSegmentSum`
- * (the gradient of `tf.gather`), a correct `MaxPoolGrad`, a faster
- * `Conv2DBackpropInput` and leading-axis `Sum`. Idempotent.
+ * (the gradient of `tf.gather`), a correct `MaxPoolGrad`, faster
+ * `Conv2DBackpropInput`, leading-axis `Sum`, `Tile`, `GatherV2` and broadcasting comparisons. Idempotent.
  */
 export function registerWasmKernels(): void {
   patchWasmMatMul();
@@ -63,5 +64,6 @@ export function registerWasmKernels(): void {
   registerWasmConvGrads();
   registerWasmMiscGrads();
   registerWasmSum();
+  registerWasmDataKernels();
   extraRegistered = true;
 }

@@ -29,11 +29,14 @@ export class WasmOps {
 
   constructor(readonly backend: WasmBackendLike) {}
 
-  /** Runs the wasm kernel `name` and returns its first output (all outputs are freed by {@link dispose}). */
-  call(name: string, inputs: Record<string, Info> | Info[], attrs: Record<string, unknown> = {}): Info {
-    const kernel = tf.getKernel(name, 'wasm');
-    if (!kernel) throw new Error(`the wasm backend has no '${name}' kernel`);
-    const out = kernel.kernelFunc({
+  /**
+   * Runs the wasm kernel `name` (or `kernelFunc`, e.g. the stock kernel a wrapper replaced) and returns
+   * its first output (all outputs are freed by {@link dispose}).
+   */
+  call(name: string, inputs: Record<string, Info> | Info[], attrs: Record<string, unknown> = {}, kernelFunc?: tf.KernelConfig['kernelFunc']): Info {
+    const f = kernelFunc ?? tf.getKernel(name, 'wasm')?.kernelFunc;
+    if (!f) throw new Error(`the wasm backend has no '${name}' kernel`);
+    const out = f({
       inputs: inputs as unknown as tf.NamedTensorInfoMap,
       attrs: attrs as tf.NamedAttrMap,
       backend: this.backend,
@@ -50,9 +53,9 @@ export class WasmOps {
     return out;
   }
 
-  /** An uninitialised float32 tensor, to be filled through {@link heap}. */
-  empty(shape: number[]): Info {
-    const out = this.backend.makeOutput(shape, 'float32');
+  /** An uninitialised tensor, to be filled through {@link heap}. */
+  empty(shape: number[], dtype: tf.DataType = 'float32'): Info {
+    const out = this.backend.makeOutput(shape, dtype);
     this.temps.push(out);
     return out;
   }
