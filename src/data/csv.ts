@@ -56,6 +56,7 @@ export function parseCsv(text: string, name = 'csv text', options: CsvOptions = 
       quote: o.quote,
       trim: o.trim,
       bom: true,
+      record_delimiter: ['\r\n', '\n', '\r'],
       skip_empty_lines: true,
       relax_column_count: true,
       info: true,
