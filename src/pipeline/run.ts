@@ -19,6 +19,7 @@ import { loadRunData, type RunData } from './data.js';
 import { datasetMetrics, retrievalValidator } from './evaluate.js';
 import { formatMetricsTable, type MetricsTable } from './table.js';
 import { loadThresholds, type SavedThresholds } from '../eval/thresholds.js';
+import { writeRunReport } from '../report/html.js';
 
 /** Builds the embedding network a run config describes, for inputs of `inputShape`. */
 export function buildModel(config: RunConfig, inputShape: number[]): tf.LayersModel {
@@ -37,6 +38,8 @@ export interface RunOptions {
   progress?: boolean;
   /** Also evaluate raw pixels and the untrained network. Default `true`. */
   baselines?: boolean;
+  /** Write `report.html` (curves, metrics, projection, neighbour grids). Default `true`. */
+  report?: boolean;
   /** Data source instead of the config's (`auto`, `embedded`, `debian` or a folder). */
   dataSource?: string;
   /** Where progress lines go. Default: stderr. */
@@ -109,6 +112,13 @@ export async function runExperiment(config: RunConfig, options: RunOptions): Pro
     bestEpoch: fit.bestEpoch,
     trainSeconds,
   });
+  if (options.report !== false) {
+    try {
+      await writeRunReport({ runDir, config, metrics, model, data: data.testUnseen, dataName: splitLabels(config).unseen });
+    } catch (e) {
+      log(`warning: report.html not written: ${(e as Error).message}`);
+    }
+  }
   model.dispose();
   loss.trainableWeights.forEach((w) => w.dispose());
   return { runDir, config, description: data.description, metrics, table, fit, trainSeconds };
