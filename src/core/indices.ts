@@ -40,18 +40,25 @@ export function tupleCount(t: IndexTuple): number {
 export function allPairs(labels: Int32Array, refLabels?: Int32Array): PairIndices {
   const ref = refLabels ?? labels;
   const same = refLabels === undefined;
-  const a1: number[] = [], p: number[] = [], a2: number[] = [], n: number[] = [];
+  // Two passes (count, then fill typed arrays): a batch of 1024 has a million pairs.
+  let nPos = 0;
+  for (let i = 0; i < labels.length; i++) {
+    for (let j = 0; j < ref.length; j++) if (labels[i] === ref[j] && !(same && i === j)) nPos++;
+  }
+  const nNeg = labels.length * ref.length - nPos - (same ? labels.length : 0);
+  const a1 = new Int32Array(nPos), p = new Int32Array(nPos), a2 = new Int32Array(nNeg), n = new Int32Array(nNeg);
+  let u = 0, v = 0;
   for (let i = 0; i < labels.length; i++) {
     for (let j = 0; j < ref.length; j++) {
       if (labels[i] === ref[j]) {
         if (same && i === j) continue;
-        a1.push(i); p.push(j);
+        a1[u] = i; p[u++] = j;
       } else {
-        a2.push(i); n.push(j);
+        a2[v] = i; n[v++] = j;
       }
     }
   }
-  return { anchors1: Int32Array.from(a1), positives: Int32Array.from(p), anchors2: Int32Array.from(a2), negatives: Int32Array.from(n) };
+  return { anchors1: a1, positives: p, anchors2: a2, negatives: n };
 }
 
 /** Every triplet (a, p, n): p shares a's label (p != a when there is no reference set), n does not. */
