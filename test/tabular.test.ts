@@ -2,7 +2,9 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import * as akin from 'akin';
 import { initBackend, assertClose } from './helpers.js';
 
@@ -142,4 +144,13 @@ test('an MLP trained with a metric loss on a CSV beats the standardised raw feat
   const trained = await akin.eval.accuracy({ query: embeddings, queryLabels: held.labels, dim });
   model.dispose();
   assert.ok(trained.mapAtR > baseline.mapAtR + 0.25, `held-out MAP@R: raw standardised ${baseline.mapAtR.toFixed(3)}, trained ${trained.mapAtR.toFixed(3)}`);
+});
+
+test('the tabular example runs', () => {
+  const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const r = spawnSync(process.execPath, [join(repo, 'examples', 'tabular.mjs')], { cwd: repo, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const m = /held-out MAP@R: standardised features (\d\.\d+), trained (\d\.\d+)/.exec(r.stdout);
+  assert.ok(m, r.stdout);
+  assert.ok(Number(m[2]) > Number(m[1]) + 0.1, r.stdout);
 });

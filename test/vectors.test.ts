@@ -2,7 +2,9 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import * as akin from 'akin';
 import { initBackend, assertClose } from './helpers.js';
 
@@ -153,4 +155,13 @@ test('readVectors errors name the file, the line and what is wrong', () => {
   assert.throws(() => akin.data.readVectors(npy, { labels: write('l.txt', 'a\nb\n') }), /l\.txt: has 2 labels but .*e\.npy has 3 vectors/);
   assert.throws(() => akin.data.readVectors(join(dir, 'missing.jsonl')), /cannot read .*missing\.jsonl: ENOENT/);
   assert.throws(() => akin.data.readVectors(npy, { labelField: '' }), /readVectors: option 'labelField'/);
+});
+
+test('the vectors example runs', () => {
+  const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const r = spawnSync(process.execPath, [join(repo, 'examples', 'vectors.mjs')], { cwd: repo, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const m = /held-out MAP@R: identity (\d\.\d+), adapted (\d\.\d+)/.exec(r.stdout);
+  assert.ok(m, r.stdout);
+  assert.ok(Number(m[2]) > Number(m[1]) + 0.1, r.stdout);
 });
