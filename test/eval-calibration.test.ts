@@ -13,16 +13,17 @@ before(async () => {
   await initBackend();
 });
 
-// Five points on a line, Euclidean distance, each matched to its nearest other point:
+// Five points on a line, squared Euclidean distance (as the indexes report it), each matched to its
+// nearest other point:
 //   x      0  1  3  6  10
 //   label  A  A  B  B  A
-//   0 -> 1 (d 1, A: same)   1 -> 0 (d 1, same)   3 -> 1 (d 2, A: different)
-//   6 -> 3 (d 3, B: same)   10 -> 6 (d 4, B: different)            positives (same) = 3
+//   0 -> 1 (d 1, A: same)   1 -> 0 (d 1, same)   3 -> 1 (d 4, A: different)
+//   6 -> 3 (d 9, B: same)   10 -> 6 (d 16, B: different)            positives (same) = 3
 // "match when d <= t":
-//   t = 1: 2 matched, 2 right: precision 1,   recall 2/3, F1 0.8,  match rate 2/5 (both d = 1 together)
-//   t = 2: 3 matched, 2 right: precision 2/3, recall 2/3, F1 2/3,  match rate 3/5
-//   t = 3: 4 matched, 3 right: precision 3/4, recall 1,   F1 6/7,  match rate 4/5
-//   t = 4: 5 matched, 3 right: precision 3/5, recall 1,   F1 3/4,  match rate 1
+//   t = 1:  2 matched, 2 right: precision 1,   recall 2/3, F1 0.8,  match rate 2/5 (both d = 1 together)
+//   t = 4:  3 matched, 2 right: precision 2/3, recall 2/3, F1 2/3,  match rate 3/5
+//   t = 9:  4 matched, 3 right: precision 3/4, recall 1,   F1 6/7,  match rate 4/5
+//   t = 16: 5 matched, 3 right: precision 3/5, recall 1,   F1 3/4,  match rate 1
 const X = [[0], [1], [3], [6], [10]];
 const Y = [0, 0, 1, 1, 0];
 
@@ -32,24 +33,24 @@ test('calibration curve and cutpoints on a hand-worked set', async () => {
   assert.equal(cal.positives, 3);
   const want = [
     [1, 1, 2 / 3, 0.8, 0.4],
-    [2, 2 / 3, 2 / 3, 2 / 3, 0.6],
-    [3, 3 / 4, 1, 6 / 7, 0.8],
-    [4, 3 / 5, 1, 3 / 4, 1],
+    [4, 2 / 3, 2 / 3, 2 / 3, 0.6],
+    [9, 3 / 4, 1, 6 / 7, 0.8],
+    [16, 3 / 5, 1, 3 / 4, 1],
   ];
   assert.equal(cal.curve.length, 4);
   cal.curve.forEach((p, i) => assertClose([p.threshold, p.precision, p.recall, p.f1, p.matchRate], want[i], { atol: 1e-6, rtol: 0, msg: `curve ${i}` }));
-  assertClose(cal.optimal.threshold, 3, EXACT); // best F1 6/7
+  assertClose(cal.optimal.threshold, 9, EXACT); // best F1 6/7
   assertClose(cal.optimal.f1, 6 / 7, EXACT);
   assertClose(cal.targets['precision@0.9']!.threshold, 1, EXACT); // only t = 1 reaches 0.9
-  assertClose(cal.targets['precision@0.7']!.threshold, 3, EXACT); // loosest with precision >= 0.7 (t = 2 has 2/3, t = 3 has 3/4)
+  assertClose(cal.targets['precision@0.7']!.threshold, 9, EXACT); // loosest with precision >= 0.7 (t = 4 has 2/3, t = 9 has 3/4)
   assertClose(cal.targets['recall@0.5']!.threshold, 1, EXACT); // tightest with recall >= 0.5
-  assertClose(cal.targets['recall@1']!.threshold, 3, EXACT);
+  assertClose(cal.targets['recall@1']!.threshold, 9, EXACT);
 
-  // Other optimised metrics: precision peaks at t = 1, recall first reaches 1 at t = 3.
+  // Other optimised metrics: precision peaks at t = 1, recall first reaches 1 at t = 9.
   const p = await calibrate({ embeddings: X, labels: Y, distance: 'l2', metric: 'precision' });
   assertClose(p.optimal.threshold, 1, EXACT);
   const r = await calibrate({ embeddings: X, labels: Y, distance: 'l2', metric: 'recall' });
-  assertClose(r.optimal.threshold, 3, EXACT);
+  assertClose(r.optimal.threshold, 9, EXACT);
   // An unreachable target is null.
   const none = calibrationFromPairs([1, 2], [0, 1], { precision: 0.99 });
   assert.equal(none.targets['precision@0.99'], null);
@@ -83,29 +84,27 @@ test('randomized: calibrate equals a plain-loop sweep over cosine distances', as
 });
 
 test('match: nearest label within the threshold, the no-match label beyond it', async () => {
-  // Queries 0.4 -> nearest x = 0 (A, d 0.4); 4.4 -> nearest x = 3 (B, d 1.4; x = 6 is 1.6 away).
+  // Queries 0.4 -> nearest x = 0 (A, squared d 0.16); 4.4 -> nearest x = 3 (B, d 1.96; x = 6 is at 2.56).
   const q = [[0.4], [4.4]];
   const tight = await match({ queries: q, reference: X, referenceLabels: Y, threshold: 1, distance: 'l2' });
   assert.deepEqual(Array.from(tight.labels), [0, -1]);
   assert.deepEqual(Array.from(tight.matched), [1, 0]);
   assert.deepEqual(Array.from(tight.indices), [0, 2]);
-  assertClose(tight.distances, [0.4, 1.4], { atol: 1e-5, rtol: 0 });
-  const loose = await match({ queries: q, reference: X, referenceLabels: Y, threshold: 1.5, distance: 'l2', noMatchLabel: -7 });
+  assertClose(tight.distances, [0.16, 1.96], { atol: 1e-5, rtol: 0 });
+  const loose = await match({ queries: q, reference: X, referenceLabels: Y, threshold: 2, distance: 'l2', noMatchLabel: -7 });
   assert.deepEqual(Array.from(loose.labels), [0, 1]);
   const strict = await match({ queries: q, reference: X, referenceLabels: Y, threshold: 0.1, distance: 'l2', noMatchLabel: -7 });
   assert.deepEqual(Array.from(strict.labels), [-7, -7]);
 
-  // Any index: distances are taken as given.
-  const index: akin.eval.MatchIndex = {
-    labels: [5, 6],
-    async search(queries, dim, k) {
-      assert.equal(dim, 1);
-      assert.equal(k, 1);
-      return { indices: Int32Array.from([1, 0]), distances: Float32Array.from([0.2, 0.9]) };
-    },
-  };
-  const viaIndex = await match({ queries: q, index, threshold: 0.5 });
-  assert.deepEqual(Array.from(viaIndex.labels), [6, -1]);
+  // Through a search index (exact, squared L2): labels from the items' metadata, ids reported.
+  const index = new akin.search.ExactIndex({ metric: 'l2' });
+  await index.add(Float32Array.from(X.flat()), 1, ['a', 'b', 'c', 'd', 'e'], Y.map((label) => ({ label })));
+  const viaIndex = await match({ queries: q, index, threshold: 1 });
+  assert.deepEqual(Array.from(viaIndex.labels), [0, -1]);
+  assert.deepEqual(viaIndex.ids, ['a', 'c']);
+  assertClose(viaIndex.distances, [0.16, 1.96], { atol: 1e-5, rtol: 0 });
+  const custom = await match({ queries: q, index, threshold: 2, labelOf: (hit) => (hit.id === 'c' ? 42 : 7) });
+  assert.deepEqual(Array.from(custom.labels), [7, 42]);
   await assert.rejects(match({ queries: q, threshold: 1 }), (e: Error) => e instanceof akin.ConfigError && /reference/.test(e.message));
   await assert.rejects(match({ queries: q, reference: X, referenceLabels: Y, threshold: Number.NaN }), (e: Error) => e instanceof akin.ConfigError && /threshold/.test(e.message));
 });

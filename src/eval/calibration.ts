@@ -28,8 +28,8 @@ export interface CalibrateOptions {
   /** What the `optimal` cutpoint maximises. Default `'f1'`. */
   metric?: CalibrationMetric;
   /**
-   * How distances are measured (smaller is closer): `'cosine'` (default): 1 - cosine similarity;
-   * `'l2'`: Euclidean distance; `'ip'`: minus the inner product.
+   * How distances are measured (smaller is closer), as the search indexes report them: `'cosine'`
+   * (default): 1 - cosine similarity; `'l2'`: squared Euclidean distance; `'ip'`: minus the inner product.
    */
   distance?: KnnMetric;
 }
@@ -79,12 +79,12 @@ const schema = z
   })
   .strict();
 
-/** Converts k-NN scores to distances where smaller is closer: 1 - cos, sqrt of squared L2, -ip. */
+/** Converts k-NN scores to distances where smaller is closer (the search indexes' `distance`): 1 - cos, squared L2, -ip. */
 export function scoresToDistances(res: Pick<KnnResult, 'distances' | 'metric'>): Float32Array {
   const out = new Float32Array(res.distances.length);
   for (let i = 0; i < out.length; i++) {
     const s = res.distances[i];
-    out[i] = res.metric === 'cosine' ? 1 - s : res.metric === 'l2' ? Math.sqrt(Math.max(s, 0)) : -s;
+    out[i] = res.metric === 'cosine' ? 1 - s : res.metric === 'l2' ? s : -s;
   }
   return out;
 }

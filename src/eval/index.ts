@@ -14,4 +14,4 @@ export type { CalibrateOptions, CalibrationResult, CalibrationPoint, Calibration
 export { saveThresholds, loadThresholds, THRESHOLDS_FILE } from './thresholds.js';
 export type { SavedThresholds } from './thresholds.js';
 export { match } from './matching.js';
-export type { MatchOptions, MatchResult, MatchIndex } from './matching.js';
+export type { MatchOptions, MatchResult } from './matching.js';

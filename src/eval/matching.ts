@@ -5,16 +5,7 @@ import { toLabelArray } from '../core/tensor.js';
 import { scoresToDistances } from './calibration.js';
 import { type EmbeddingsLike, embeddingShape, toHostMatrix } from './embeddings.js';
 import { type KnnMetric, knn } from './knn.js';
-
-/**
- * Anything that finds nearest labelled rows: `search` returns, for `numQueries` rows of `dim` floats,
- * the `k` nearest row indices (best first) and their distances (smaller is closer, in the units the
- * threshold was calibrated in); `labels` holds each indexed row's label.
- */
-export interface MatchIndex {
-  labels: ArrayLike<number>;
-  search(queries: Float32Array, dim: number, k: number): Promise<{ indices: Int32Array; distances: Float32Array }>;
-}
+import type { NearestNeighborIndex, SearchHit } from '../search/types.js';
 
 /** Options of {@link match}. */
 export interface MatchOptions {
@@ -26,8 +17,13 @@ export interface MatchOptions {
   reference?: EmbeddingsLike;
   /** Labels of `reference`. */
   referenceLabels?: Int32Array | number[];
-  /** An index to search instead of `reference`. */
-  index?: MatchIndex;
+  /**
+   * An index to search instead of `reference` (its hits' `distance` must be in the units the threshold
+   * was calibrated in: calibrate with the index's metric).
+   */
+  index?: NearestNeighborIndex;
+  /** The label of an index hit. Default: the hit's `metadata.label`, which must be an integer. */
+  labelOf?: (hit: SearchHit) => number;
   /** Largest distance that still counts as a match (inclusive), e.g. a calibration's `optimal.threshold`. */
   threshold: number;
   /** Distance for exact search over `reference` (as in {@link calibrate}). Default `'cosine'`. */
@@ -44,8 +40,18 @@ export interface MatchResult {
   matched: Uint8Array;
   /** Distance to the nearest row (whether or not it matched). */
   distances: Float32Array;
-  /** Index of the nearest row. */
+  /** Row of the nearest reference row (exact search over `reference`), else -1. */
   indices: Int32Array;
+  /** Id of the nearest item: its row with `reference`, its index id with `index`; null when none was found. */
+  ids: (string | number | null)[];
+}
+
+function metadataLabel(hit: SearchHit): number {
+  const label = hit.metadata?.label;
+  if (typeof label !== 'number' || !Number.isInteger(label)) {
+    throw new ConfigError(`match: index item ${JSON.stringify(hit.id)} has no integer 'label' in its metadata; pass 'labelOf'`);
+  }
+  return label;
 }
 
 const schema = z
@@ -54,7 +60,8 @@ const schema = z
     dim: z.number().int().min(1).optional(),
     reference: z.any().optional(),
     referenceLabels: z.any().optional(),
-    index: z.custom<MatchIndex>((v) => typeof (v as MatchIndex | undefined)?.search === 'function' && (v as MatchIndex).labels !== undefined).optional(),
+    index: z.custom<NearestNeighborIndex>((v) => typeof (v as NearestNeighborIndex | undefined)?.search === 'function', 'must be a NearestNeighborIndex').optional(),
+    labelOf: z.custom<(hit: SearchHit) => number>((v) => typeof v === 'function').optional(),
     threshold: z.number().refine(Number.isFinite, 'must be a finite number'),
     distance: z.enum(['cosine', 'l2', 'ip']).default('cosine'),
     noMatchLabel: z.number().int().default(-1),
@@ -63,7 +70,8 @@ const schema = z
 
 /**
  * Matching in the manner of TensorFlow Similarity's `match()`: each query takes the label of its
- * nearest reference row when that row is within `threshold`, and `noMatchLabel` (-1) otherwise.
+ * nearest reference row when that row is within `threshold`, and `noMatchLabel` (-1) otherwise. Searches
+ * `reference` exactly, or any {@link NearestNeighborIndex} one query at a time.
  *
  * ```ts
  * const { labels, distances } = await match({ queries, dim: 128, reference, referenceLabels, threshold: 0.3 });
@@ -74,34 +82,42 @@ export async function match(options: MatchOptions): Promise<MatchResult> {
   const hasRef = o.reference !== undefined;
   if (hasRef === (o.index !== undefined)) throw new ConfigError("match: give exactly one of 'reference' (with 'referenceLabels') or 'index'");
   const shape = embeddingShape(o.queries as EmbeddingsLike, o.dim, 'queries');
-  let indices: Int32Array;
-  let distances: Float32Array;
-  let refLabels: ArrayLike<number>;
+  const labels = new Int32Array(shape.n);
+  const matched = new Uint8Array(shape.n);
+  const distances = new Float32Array(shape.n);
+  const indices = new Int32Array(shape.n).fill(-1);
+  const ids: (string | number | null)[] = new Array<string | number | null>(shape.n).fill(null);
   if (hasRef) {
     if (o.referenceLabels === undefined) throw new ConfigError("match: 'referenceLabels' is required with 'reference'");
     const rs = embeddingShape(o.reference as EmbeddingsLike, o.dim ?? shape.dim, 'reference');
     if (rs.dim !== shape.dim) throw new ShapeError(`match: queries have dim ${shape.dim} but reference has dim ${rs.dim}`);
-    refLabels = toLabelArray(o.referenceLabels as Int32Array | number[], rs.n, 'referenceLabels');
+    const refLabels = toLabelArray(o.referenceLabels as Int32Array | number[], rs.n, 'referenceLabels');
     const res = await knn({ query: o.queries as EmbeddingsLike, reference: o.reference as EmbeddingsLike, dim: o.dim, k: 1, metric: o.distance, excludeSelf: false });
-    indices = res.indices;
-    distances = scoresToDistances(res);
-  } else {
-    const index = o.index as MatchIndex;
-    const host = toHostMatrix(o.queries as EmbeddingsLike, o.dim, 'queries');
-    const res = await index.search(host.data, host.dim, 1);
-    if (res.indices.length !== shape.n || res.distances.length !== shape.n) {
-      throw new ShapeError(`match: index returned ${res.indices.length} results for ${shape.n} queries`);
+    distances.set(scoresToDistances(res));
+    for (let i = 0; i < shape.n; i++) {
+      indices[i] = res.indices[i];
+      ids[i] = res.indices[i];
+      labels[i] = refLabels[res.indices[i]];
     }
-    indices = res.indices;
-    distances = res.distances;
-    refLabels = index.labels;
+  } else {
+    const index = o.index as NearestNeighborIndex;
+    const labelOf = (o.labelOf as ((hit: SearchHit) => number) | undefined) ?? metadataLabel;
+    const host = toHostMatrix(o.queries as EmbeddingsLike, o.dim, 'queries');
+    for (let i = 0; i < shape.n; i++) {
+      const [hit] = await index.search(host.data.subarray(i * host.dim, (i + 1) * host.dim), 1);
+      if (!hit) {
+        distances[i] = Number.POSITIVE_INFINITY;
+        continue;
+      }
+      distances[i] = hit.distance;
+      ids[i] = hit.id;
+      labels[i] = labelOf(hit);
+    }
   }
-  const labels = new Int32Array(shape.n);
-  const matched = new Uint8Array(shape.n);
   for (let i = 0; i < shape.n; i++) {
-    const ok = indices[i] >= 0 && distances[i] <= o.threshold;
+    const ok = ids[i] !== null && distances[i] <= o.threshold;
     matched[i] = ok ? 1 : 0;
-    labels[i] = ok ? refLabels[indices[i]] : o.noMatchLabel;
+    if (!ok) labels[i] = o.noMatchLabel;
   }
-  return { labels, matched, distances, indices };
+  return { labels, matched, distances, indices, ids };
 }
