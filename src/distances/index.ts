@@ -14,3 +14,4 @@ export * from './lp-distance.js';
 export * from './dot-product-similarity.js';
 export * from './cosine-similarity.js';
 export * from './snr-distance.js';
+export * from './batched-distance.js';
