@@ -45,6 +45,8 @@ export function lancedbModules(): { lance: LanceModule; arrow: ArrowModule } | n
   if (cached === undefined) {
     try {
       const req = createRequire(import.meta.url);
+      // LanceDB logs routine notices ("No existing dataset ... will be created") at WARN; keep errors only unless asked.
+      process.env.LANCEDB_LOG ??= 'error';
       cached = { lance: req('@lancedb/lancedb') as LanceModule, arrow: req('apache-arrow') as ArrowModule };
     } catch {
       cached = null;
