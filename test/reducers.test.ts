@@ -105,7 +105,9 @@ test('reducers round-trip through getConfig / fromConfig and reject bad options 
   assert.throws(() => new R.ThresholdReducer({ low: 'x' as unknown as number }), (e: unknown) =>
     e instanceof akin.ConfigError && /ThresholdReducer/.test(e.message) && /'low'/.test(e.message));
   assert.throws(() => R.fromConfig({ className: 'MeanReducer', config: { low: 1 } }), /low/);
-  assert.deepEqual(R.registry.names(), ['AvgNonZeroReducer', 'DoNothingReducer', 'MeanReducer', 'SumReducer', 'ThresholdReducer']);
+  for (const name of ['AvgNonZeroReducer', 'DoNothingReducer', 'MeanReducer', 'SumReducer', 'ThresholdReducer', 'DivisorReducer', 'ClassWeightedReducer', 'PerAnchorReducer', 'MultipleReducers']) {
+    assert.ok(R.registry.names().includes(name), name);
+  }
 });
 
 test('reducing leaks no tensors', () => {
