@@ -145,9 +145,8 @@ export async function createApp(ctx: ServeContext, options: AppOptions = {}): Pr
       throw new HttpError(422, 'E_METRIC_MISMATCH', `thresholds.json is calibrated in '${distance}' distance but the index ranks by '${ctx.index.metric}'; rebuild the index with that metric or pass body.threshold`);
     }
     const hits = await searchFor(b, b.k, b.filter);
-    // Distances in the calibration's units: cosine 1 - cos, l2 Euclidean (the index holds squared), ip -ip.
-    const calDist = (h: SearchHit): number => (ctx.index.metric === 'l2' ? Math.sqrt(Math.max(h.distance, 0)) : h.distance);
-    const matches = hits.filter((h) => calDist(h) <= threshold);
+    // Calibrated thresholds are in the index's own distance units (cosine 1 - cos, l2 squared, ip -ip).
+    const matches = hits.filter((h) => h.distance <= threshold);
     const nearest = hits[0] ?? null;
     return {
       matched: matches.length > 0,
