@@ -128,6 +128,15 @@ test('thresholds.json round trip; a missing file reads as null, a broken one nam
   }
 });
 
+test('calibrate and match leave no tensors behind', async () => {
+  const before = akin.tf.memory().numTensors;
+  const emb = akin.tf.tensor2d(X);
+  await calibrate({ embeddings: emb, labels: Y, targets: { precision: 0.9 } });
+  await match({ queries: [[0.4]], reference: emb, referenceLabels: Y, threshold: 0.5 });
+  emb.dispose();
+  assert.equal(akin.tf.memory().numTensors, before);
+});
+
 test('calibrate validates its options', async () => {
   await assert.rejects(calibrate({ embeddings: X, labels: Y, targets: { precision: 1.5 } }), (e: Error) => e instanceof akin.ConfigError && /targets\.precision/.test(e.message));
   await assert.rejects(calibrate({ embeddings: X, labels: [0, 1] }), (e: Error) => e instanceof akin.ShapeError && /labels/.test(e.message));
