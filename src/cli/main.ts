@@ -80,7 +80,7 @@ program
     process.stdout.write(
       `trained ${result.fit.epochsRun} epoch(s)${result.fit.stoppedEarly ? ' (stopped early)' : ''} in ${result.trainSeconds.toFixed(1)}s; total ${secs.toFixed(1)}s\n` +
         `run saved to ${runDir}\n` +
-        `next: npx akin evaluate --run ${runDir}   |   npx akin embed --run ${runDir} --input FILE --output out.npy\n`,
+        `next: npx akin evaluate --run ${runDir}   |   npx akin calibrate --run ${runDir}   |   npx akin embed --run ${runDir} --input FILE --output out.npy\n`,
     );
   });
 
