@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../core/errors.js';
 import { formatIssues } from '../core/options.js';
 import { OPTIMIZER_NAMES } from '../train/optimizers.js';
+import { defaultM } from '../train/trainer.js';
 
 const component = z
   .object({ className: z.string().min(1), config: z.record(z.string(), z.unknown()).default({}) })
@@ -73,8 +74,8 @@ export const runConfigSchema = z
       .strict()
       .default({} as never),
     batchSize: z.number().int().min(2).max(65536).default(256),
-    /** Samples per class per batch (m-per-class sampling). */
-    m: z.number().int().min(1).default(4),
+    /** Samples per class per batch (m-per-class sampling). Default: 4, or more when there are too few classes to fill a batch. */
+    m: z.number().int().min(1).optional(),
     epochs: z.number().int().min(1).max(100000).default(10),
     earlyStopping: z
       .object({
@@ -88,14 +89,14 @@ export const runConfigSchema = z
   })
   .strict();
 
-export type RunConfig = z.output<typeof runConfigSchema>;
+export type RunConfig = z.output<typeof runConfigSchema> & { m: number };
 export type RunConfigInput = z.input<typeof runConfigSchema>;
 
 /** Validates a run config (defaults filled in); errors name every bad field with its path. */
 export function parseRunConfig(input: unknown, where = 'config'): RunConfig {
   const r = runConfigSchema.safeParse(input ?? {});
   if (!r.success) throw new ConfigError(formatIssues(where, r.error, input));
-  const c = r.data;
+  const c = { ...r.data, m: r.data.m ?? defaultM(r.data.batchSize, r.data.data.trainClasses.length) };
   if (c.batchSize % c.m !== 0) {
     throw new ConfigError(`${where}: 'batchSize' (${c.batchSize}) must be a multiple of 'm' (${c.m})`);
   }

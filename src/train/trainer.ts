@@ -212,7 +212,7 @@ export class Trainer {
 }
 
 /** m = 4 when there are enough classes, else the smallest divisor of batchSize with batchSize / m <= classes. */
-function defaultM(batchSize: number, classes: number): number {
+export function defaultM(batchSize: number, classes: number): number {
   if (batchSize / 4 <= classes && batchSize % 4 === 0) return 4;
   for (let m = Math.max(1, Math.ceil(batchSize / Math.max(classes, 1))); m <= batchSize; m++) {
     if (batchSize % m === 0) return m;
