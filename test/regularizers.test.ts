@@ -139,8 +139,8 @@ class WeightedProbe extends akin.losses.BaseMetricLoss {
     const o = akin.core.parseOptions('WeightedProbe', akin.losses.baseLossSchema, options);
     this.setReducer(o.reducer);
   }
-  subLossNames(): string[] { return ['loss']; }
-  defaultReducer(): akin.reducers.BaseReducer { return new akin.reducers.MeanReducer(); }
+  override subLossNames(): string[] { return ['loss']; }
+  override defaultReducer(): akin.reducers.BaseReducer { return new akin.reducers.MeanReducer(); }
   getConfig(): Record<string, unknown> { return {}; }
   protected computeLoss(input: akin.losses.LossInput): akin.reducers.LossDict {
     return { loss: { losses: tf.sum(input.embeddings, 1), indices: Int32Array.from(input.labels.keys()), reductionType: 'element' } };

@@ -48,14 +48,6 @@ export class AngularLoss extends BaseMetricLoss {
     this.setReducer(o.reducer);
   }
 
-  subLossNames(): string[] {
-    return ['loss'];
-  }
-
-  defaultReducer(): BaseReducer {
-    return new MeanReducer();
-  }
-
   protected computeLoss(input: LossInput): LossDict {
     const { embeddings, labels } = input;
     const ref = input.refEmbeddings ?? embeddings;

@@ -6,6 +6,7 @@ import { as2D, toLabelArray, type LabelsLike } from '../core/tensor.js';
 import { ShapeError } from '../core/errors.js';
 import { BaseReducer, type LossDict } from '../reducers/base-reducer.js';
 import { registry as reducerRegistry } from '../reducers/index.js';
+import { MeanReducer } from '../reducers/mean-reducer.js';
 import { BaseDistance } from '../distances/base-distance.js';
 import { registry as distanceRegistry } from '../distances/index.js';
 import { ConfigError } from '../core/errors.js';
@@ -130,11 +131,15 @@ export abstract class BaseMetricLoss implements Serializable {
     return this.withRegularization(this.computeLoss(input), input.embeddings);
   }
 
-  /** Names of the sub-losses `computeLoss` returns, e.g. `['posLoss', 'negLoss']`. */
-  abstract subLossNames(): string[];
+  /** Names of the sub-losses `computeLoss` returns, e.g. `['posLoss', 'negLoss']`. Default `['loss']` (as PML). */
+  subLossNames(): string[] {
+    return ['loss'];
+  }
 
-  /** The reducer used when none is given. */
-  abstract defaultReducer(): BaseReducer;
+  /** The reducer used when none is given. Default: {@link MeanReducer} (as PML). */
+  defaultReducer(): BaseReducer {
+    return new MeanReducer();
+  }
 
   /** Sets {@link reducer} from `spec`, or to {@link defaultReducer} when `spec` is undefined. */
   protected setReducer(spec: ReducerSpec | undefined): void {

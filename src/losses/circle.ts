@@ -56,11 +56,7 @@ export class CircleLoss extends GenericPairLoss {
     this.setReducer(o.reducer);
   }
 
-  subLossNames(): string[] {
-    return ['loss'];
-  }
-
-  defaultReducer(): BaseReducer {
+  override defaultReducer(): BaseReducer {
     return new AvgNonZeroReducer();
   }
 

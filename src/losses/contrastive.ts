@@ -56,11 +56,11 @@ export class ContrastiveLoss extends GenericPairLoss {
     this.setReducer(o.reducer);
   }
 
-  subLossNames(): string[] {
+  override subLossNames(): string[] {
     return ['posLoss', 'negLoss'];
   }
 
-  defaultReducer(): BaseReducer {
+  override defaultReducer(): BaseReducer {
     return new AvgNonZeroReducer();
   }
 

@@ -12,7 +12,6 @@ export interface LargeMarginSoftmaxLossOptions extends MarginSoftmaxLossOptions 
   scale?: number;
 }
 
-
 /** C(n, k) for small n. */
 function binom(n: number, k: number): number {
   let r = 1;

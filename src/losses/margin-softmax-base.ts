@@ -71,14 +71,6 @@ export abstract class MarginSoftmaxBase extends ParametricLoss {
     this.W = this.addWeight(o.embeddingSize, columns, 'normal', o.seed);
   }
 
-  subLossNames(): string[] {
-    return ['loss'];
-  }
-
-  defaultReducer(): BaseReducer {
-    return new MeanReducer();
-  }
-
   /** The [n, numClasses] cosines between embeddings and class weights. */
   protected cosine(embeddings: tf.Tensor2D): tf.Tensor2D {
     return this.distance.matrix(embeddings, tf.transpose(this.W) as tf.Tensor2D);

@@ -91,11 +91,11 @@ export class MarginLoss extends BaseMetricLoss {
     this.beta.dispose();
   }
 
-  subLossNames(): string[] {
+  override subLossNames(): string[] {
     return ['marginLoss', 'betaRegLoss'];
   }
 
-  defaultReducer(): BaseReducer {
+  override defaultReducer(): BaseReducer {
     return new DivisorReducer();
   }
 

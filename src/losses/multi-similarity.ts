@@ -56,14 +56,6 @@ export class MultiSimilarityLoss extends GenericPairLoss {
     this.setReducer(o.reducer);
   }
 
-  subLossNames(): string[] {
-    return ['loss'];
-  }
-
-  defaultReducer(): BaseReducer {
-    return new MeanReducer();
-  }
-
   protected pairLoss(mat: tf.Tensor2D, pairs: PairIndices, _input: LossInput): LossDict {
     const [nq, nr] = mat.shape;
     const posMask = pairMask(pairs.anchors1, pairs.positives, nq, nr);

@@ -79,14 +79,6 @@ export class NCALoss extends BaseMetricLoss {
     this.setReducer(o.reducer);
   }
 
-  subLossNames(): string[] {
-    return ['loss'];
-  }
-
-  defaultReducer(): BaseReducer {
-    return new MeanReducer();
-  }
-
   protected computeLoss(input: LossInput): LossDict {
     if (input.embeddings.shape[0] <= 1) return this.zeroLosses();
     const refLabels = input.refLabels ?? input.labels;

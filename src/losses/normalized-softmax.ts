@@ -57,14 +57,6 @@ export class NormalizedSoftmaxLoss extends ParametricLoss {
     this.W = this.addWeight(o.embeddingSize, o.numClasses, 'normal', o.seed);
   }
 
-  subLossNames(): string[] {
-    return ['loss'];
-  }
-
-  defaultReducer(): BaseReducer {
-    return new MeanReducer();
-  }
-
   protected computeLoss(input: LossInput): LossDict {
     this.checkClassInput(input);
     const { embeddings, labels } = input;

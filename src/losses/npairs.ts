@@ -38,14 +38,6 @@ export class NPairsLoss extends BaseMetricLoss {
     this.setReducer(o.reducer);
   }
 
-  subLossNames(): string[] {
-    return ['loss'];
-  }
-
-  defaultReducer(): BaseReducer {
-    return new MeanReducer();
-  }
-
   protected computeLoss(input: LossInput): LossDict {
     if (input.refEmbeddings !== undefined) throw new ShapeError('NPairsLoss: reference embeddings are not supported');
     const { embeddings, labels } = input;

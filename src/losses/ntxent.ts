@@ -27,10 +27,6 @@ export class NTXentLoss extends TemperaturePairLoss {
     super('NTXentLoss', 0.07, options);
   }
 
-  defaultReducer(): BaseReducer {
-    return new MeanReducer();
-  }
-
   protected pairLoss(mat: tf.Tensor2D, pairs: PairIndices, _input: LossInput): LossDict {
     const { anchors1: a1, positives: p, anchors2: a2, negatives: n } = pairs;
     if (a1.length === 0 || a2.length === 0) return this.zeroLosses();

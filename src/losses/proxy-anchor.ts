@@ -64,11 +64,11 @@ export class ProxyAnchorLoss extends ParametricLoss {
     this.proxies = this.addWeight(o.numClasses, o.embeddingSize, 'kaimingNormalFanOut', o.seed);
   }
 
-  subLossNames(): string[] {
+  override subLossNames(): string[] {
     return ['posLoss', 'negLoss'];
   }
 
-  defaultReducer(): BaseReducer {
+  override defaultReducer(): BaseReducer {
     return new DivisorReducer();
   }
 

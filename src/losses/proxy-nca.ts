@@ -3,7 +3,6 @@ import { parseOptions } from '../core/options.js';
 import { toConfig } from '../core/registry.js';
 import type { BaseDistance } from '../distances/base-distance.js';
 import { LpDistance } from '../distances/lp-distance.js';
-import { MeanReducer } from '../reducers/mean-reducer.js';
 import type { BaseReducer, LossDict } from '../reducers/base-reducer.js';
 import { resolveDistance, type LossInput } from './base-loss.js';
 import { ncaLosses, ncaSchema, type NCALossOptions } from './nca.js';
@@ -44,14 +43,6 @@ export class ProxyNCALoss extends ParametricLoss {
     this.setReducer(o.reducer);
     this.proxies = this.addWeight(o.numClasses, o.embeddingSize, 'normal', o.seed);
     this.proxyLabels = Int32Array.from({ length: o.numClasses }, (_, i) => i);
-  }
-
-  subLossNames(): string[] {
-    return ['loss'];
-  }
-
-  defaultReducer(): BaseReducer {
-    return new MeanReducer();
   }
 
   protected computeLoss(input: LossInput): LossDict {

@@ -25,7 +25,7 @@ export class SupConLoss extends TemperaturePairLoss {
     super('SupConLoss', 0.1, options);
   }
 
-  defaultReducer(): BaseReducer {
+  override defaultReducer(): BaseReducer {
     return new AvgNonZeroReducer();
   }
 

@@ -31,10 +31,6 @@ export abstract class TemperaturePairLoss extends GenericPairLoss {
     this.setReducer(o.reducer);
   }
 
-  subLossNames(): string[] {
-    return ['loss'];
-  }
-
   /** `s / temperature`, with s the similarity (or the negated distance). */
   protected logits(mat: tf.Tensor2D): tf.Tensor2D {
     return tf.div(this.distance.isInverted ? mat : tf.neg(mat), this.temperature) as tf.Tensor2D;

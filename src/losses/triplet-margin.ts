@@ -73,11 +73,7 @@ export class TripletMarginLoss extends BaseMetricLoss {
     this.setReducer(o.reducer);
   }
 
-  subLossNames(): string[] {
-    return ['loss'];
-  }
-
-  defaultReducer(): BaseReducer {
+  override defaultReducer(): BaseReducer {
     return new AvgNonZeroReducer();
   }
 
