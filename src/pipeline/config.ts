@@ -35,11 +35,17 @@ export const runConfigSchema = z
         seenHoldout: z.number().min(0.01).max(0.9).default(0.2),
         /** Fraction of each training class kept aside for validation (0 = no validation). */
         validation: z.number().min(0).max(0.5).default(0.1),
+        /**
+         * Class-disjoint validation: these training classes are not trained on; all their training
+         * images form the validation set instead (the `validation` fraction is then ignored). Early
+         * stopping on them selects for classes the network has not seen, as the unseen test set does.
+         */
+        validationClasses: z.array(z.number().int().min(0)).default([]),
         /** Cap on training images (stratified subsample), or 0 for all. */
         maxTrain: z.number().int().min(0).default(0),
       })
       .strict()
-      .default({} as never),
+      .prefault({}),
     model: z
       .discriminatedUnion('type', [
         z
@@ -63,7 +69,7 @@ export const runConfigSchema = z
           })
           .strict(),
       ])
-      .default({ type: 'mlp' } as never),
+      .prefault({ type: 'mlp' }),
     loss: component.default({ className: 'ContrastiveLoss', config: {} }),
     miner: component.nullable().default(null),
     optimizer: z
@@ -72,7 +78,7 @@ export const runConfigSchema = z
         learningRate: z.number().positive().max(10).default(1e-3),
       })
       .strict()
-      .default({} as never),
+      .prefault({}),
     batchSize: z.number().int().min(2).max(65536).default(256),
     /** Samples per class per batch (m-per-class sampling). Default: 4, or more when there are too few classes to fill a batch. */
     m: z.number().int().min(1).optional(),
@@ -96,18 +102,26 @@ export type RunConfigInput = z.input<typeof runConfigSchema>;
 export function parseRunConfig(input: unknown, where = 'config'): RunConfig {
   const r = runConfigSchema.safeParse(input ?? {});
   if (!r.success) throw new ConfigError(formatIssues(where, r.error, input));
-  const c = { ...r.data, m: r.data.m ?? defaultM(r.data.batchSize, r.data.data.trainClasses.length) };
+  const fitClasses = r.data.data.trainClasses.filter((x) => !r.data.data.validationClasses.includes(x));
+  const c = { ...r.data, m: r.data.m ?? defaultM(r.data.batchSize, fitClasses.length) };
+  const strays = c.data.validationClasses.filter((x) => !c.data.trainClasses.includes(x));
+  if (strays.length > 0) {
+    throw new ConfigError(`${where}: 'data.validationClasses' must be taken from 'data.trainClasses' (${strays.join(', ')} is not)`);
+  }
+  if (fitClasses.length < 2) {
+    throw new ConfigError(`${where}: 'data.validationClasses' leaves ${fitClasses.length} class(es) to train on; at least 2 are needed`);
+  }
   if (c.batchSize % c.m !== 0) {
     throw new ConfigError(`${where}: 'batchSize' (${c.batchSize}) must be a multiple of 'm' (${c.m})`);
   }
-  if (c.batchSize / c.m > c.data.trainClasses.length) {
+  if (c.batchSize / c.m > fitClasses.length) {
     throw new ConfigError(
-      `${where}: 'batchSize' / 'm' = ${c.batchSize / c.m} classes per batch, but 'data.trainClasses' has only ${c.data.trainClasses.length}; raise 'm' or lower 'batchSize'`,
+      `${where}: 'batchSize' / 'm' = ${c.batchSize / c.m} classes per batch, but only ${fitClasses.length} training classes are trained on; raise 'm' or lower 'batchSize'`,
     );
   }
   const overlap = c.data.trainClasses.filter((x) => c.data.testClasses.includes(x));
   if (overlap.length > 0) throw new ConfigError(`${where}: 'data.testClasses' must not contain training classes (${overlap.join(', ')})`);
-  if (c.earlyStopping?.monitor.startsWith('val_') && c.data.validation === 0) {
+  if (c.earlyStopping?.monitor.startsWith('val_') && c.data.validation === 0 && c.data.validationClasses.length === 0) {
     throw new ConfigError(`${where}: 'earlyStopping.monitor' is '${c.earlyStopping.monitor}' but 'data.validation' is 0: no validation set to monitor`);
   }
   return c;

@@ -47,14 +47,18 @@ export async function loadRunData(config: RunConfig, override?: string): Promise
   }
   let train = pool;
   let validation: Dataset | undefined;
-  if (config.data.validation > 0) {
+  if (config.data.validationClasses.length > 0) {
+    const held = new Set(config.data.validationClasses);
+    train = filterClasses(pool, (l) => !held.has(l));
+    validation = filterClasses(pool, (l) => held.has(l));
+  } else if (config.data.validation > 0) {
     const split = holdout(pool, { fraction: config.data.validation, random });
     train = split.train;
     validation = split.test;
   }
   const description =
     `${fm.description}; training classes [${config.data.trainClasses.join(',')}]: ${train.count} train` +
-    `${validation ? `, ${validation.count} validation` : ''}, ${testSeen.count} seen-class test; ` +
+    `${validation ? `, ${validation.count} validation${config.data.validationClasses.length ? ` (classes [${config.data.validationClasses.join(',')}], not trained on)` : ''}` : ''}, ${testSeen.count} seen-class test; ` +
     `unseen classes [${config.data.testClasses.join(',')}]: ${testUnseen.count} test`;
   return { train, validation, testSeen, testUnseen, description };
 }
