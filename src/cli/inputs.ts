@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { DataError } from '../core/errors.js';
 import { readNpy } from '../data/npy.js';
+import { parseVectorLines } from '../data/vectors.js';
 import { readIdx } from '../data/idx.js';
 import { writeFileAtomic } from '../core/fs.js';
 import { writeNpy } from '../data/npy.js';
@@ -15,7 +16,7 @@ export interface InputRows {
 /**
  * Reads inputs to embed from `.npy` (uint8 images are scaled to [0, 1]), IDX (`-idx3-ubyte[.gz]`,
  * scaled likewise) or JSON lines (each line an array of numbers, or an object with a `vector`,
- * `features` or `x` array). Every sample must have `size` values (e.g. 784 for 28x28 images).
+ * `embedding`, `features` or `x` array). Every sample must have `size` values (e.g. 784 for 28x28 images).
  */
 export async function readInputs(path: string, size: number): Promise<InputRows> {
   const lower = path.toLowerCase();
@@ -44,25 +45,10 @@ function readJsonLines(path: string, size: number): Float32Array {
   } catch (e) {
     throw new DataError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  const rows: number[][] = [];
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch (e) {
-      throw new DataError(`${path}:${i + 1}: not valid JSON (${(e as Error).message})`);
-    }
-    const arr = Array.isArray(v) ? v : ((v as Record<string, unknown>)?.vector ?? (v as Record<string, unknown>)?.features ?? (v as Record<string, unknown>)?.x);
-    if (!Array.isArray(arr) || arr.some((x) => typeof x !== 'number' || !Number.isFinite(x))) {
-      throw new DataError(`${path}:${i + 1}: expected an array of finite numbers (or an object with a 'vector' array)`);
-    }
-    if (arr.length !== size) throw new DataError(`${path}:${i + 1}: has ${arr.length} values, the model takes ${size}`);
-    rows.push(arr as number[]);
-  });
-  const out = new Float32Array(rows.length * size);
-  rows.forEach((r, i) => out.set(r, i * size));
-  return out;
+  // Rows of differing length are reported by the parser with their line; the first fixes the width.
+  const { features, dim } = parseVectorLines(text, path, null);
+  if (dim !== size) throw new DataError(`${path}:1: has ${dim} values, the model takes ${size}`);
+  return features;
 }
 
 /** Writes embeddings as `.npy` ([count, dim] float32) or JSON lines (`{"index": i, "embedding": [...]}`). */
