@@ -156,6 +156,6 @@ export async function fitAdapter(options: FitAdapterOptions): Promise<FitAdapter
   });
   const adapted = await embed(model, o.test.features, o.test.count, [dim]);
   const after = await score(adapted.embeddings, o.test.labels, adapted.dim);
-  loss.trainableWeights.forEach((w) => w.dispose());
+  loss.dispose();
   return { model, before, after, fit };
 }

@@ -282,7 +282,7 @@ export class SequentialEmbedder {
 
   /** Frees the model's weights, the loss's weights and a named optimiser. */
   dispose(): void {
-    this.compiled?.loss.trainableWeights.forEach((w) => w.dispose());
+    this.compiled?.loss.dispose();
     this.disposeOptimizer();
     this.compiled = null;
     this.model.dispose();

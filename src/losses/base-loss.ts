@@ -131,6 +131,14 @@ export abstract class BaseMetricLoss implements Serializable {
     return this.withRegularization(this.computeLoss(input), input.embeddings);
   }
 
+  /**
+   * Frees the tensors the loss owns (its trainable weights by default; losses holding other tensors
+   * free those too). The loss cannot be used afterwards.
+   */
+  dispose(): void {
+    for (const w of this.trainableWeights) w.dispose();
+  }
+
   /** Names of the sub-losses `computeLoss` returns, e.g. `['posLoss', 'negLoss']`. Default `['loss']` (as PML). */
   subLossNames(): string[] {
     return ['loss'];

@@ -87,7 +87,7 @@ export class MarginLoss extends BaseMetricLoss {
   }
 
   /** Frees beta. */
-  dispose(): void {
+  override dispose(): void {
     this.beta.dispose();
   }
 

@@ -59,7 +59,7 @@ export abstract class ParametricLoss extends BaseMetricLoss {
   }
 
   /** Frees the weight variables; the loss cannot be used afterwards. */
-  dispose(): void {
+  override dispose(): void {
     for (const w of this.weights) w.dispose();
     this.weights.length = 0;
   }

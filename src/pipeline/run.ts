@@ -120,7 +120,7 @@ export async function runExperiment(config: RunConfig, options: RunOptions): Pro
     }
   }
   model.dispose();
-  loss.trainableWeights.forEach((w) => w.dispose());
+  loss.dispose();
   return { runDir, config, description: data.description, metrics, table, fit, trainSeconds };
 }
 
