@@ -145,12 +145,19 @@ export class ExactIndex implements NearestNeighborIndex {
 
   /**
    * Searches many queries at once (`queries` holds `count * dim` values) through the tiled k-NN
-   * engine (`eval/knn`): the fast path for batches. Same results as {@link search} per query.
+   * engine (`eval/knn`): the fast path for batches. Same results as {@link search} per query. With
+   * a filter, each query is scanned on the host instead.
    */
-  async searchBatch(queries: Float32Array, k: number): Promise<SearchHit[][]> {
+  async searchBatch(queries: Float32Array, k: number, options: SearchOptions = {}): Promise<SearchHit[][]> {
     const dim = this.dimValue;
     if (dim === 0 || queries.length % dim !== 0) throw new ConfigError(`ExactIndex.searchBatch: 'queries' must hold a whole number of rows of dim ${dim}`);
+    if (!Number.isInteger(k) || k < 1) throw new ConfigError(`ExactIndex.search: 'k' must be an integer >= 1, got ${k}`);
     const nq = queries.length / dim;
+    if (options.filter !== undefined) {
+      const out: SearchHit[][] = [];
+      for (let i = 0; i < nq; i++) out.push(await this.search(queries.subarray(i * dim, (i + 1) * dim), k, options));
+      return out;
+    }
     const kk = Math.min(k, this.ids.length);
     if (kk === 0 || nq === 0) return Array.from({ length: nq }, () => []);
     const res = await knn({ query: queries, reference: this.rows.subarray(0, this.ids.length * dim), dim, k: kk, metric: this.metric, excludeSelf: false });

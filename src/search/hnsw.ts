@@ -67,6 +67,8 @@ export class HnswIndex implements NearestNeighborIndex {
   private labelOf = new Map<IndexId, number>();
   private idOf = new Map<number, IndexId>();
   private metaOf = new Map<number, Metadata>();
+  /** Cosine: each item's norm (hnswlib stores unit vectors), so getVector returns what was added. */
+  private normOf = new Map<number, number>();
 
   /** Throws `E_UNAVAILABLE` when hnswlib-node is missing; use `createIndex` for the fallback to exact search. */
   constructor(options: HnswIndexOptions = {}) {
@@ -96,7 +98,11 @@ export class HnswIndex implements NearestNeighborIndex {
 
   async getVector(id: IndexId): Promise<Float32Array | undefined> {
     const label = this.labelOf.get(id);
-    return label === undefined || !this.graph ? undefined : Float32Array.from(this.graph.getPoint(label));
+    if (label === undefined || !this.graph) return undefined;
+    const v = Float32Array.from(this.graph.getPoint(label));
+    const norm = this.normOf.get(label);
+    if (norm !== undefined) for (let d = 0; d < v.length; d++) v[d] *= norm;
+    return v;
   }
 
   private ensureGraph(extra: number): Hnsw {
@@ -121,7 +127,13 @@ export class HnswIndex implements NearestNeighborIndex {
     const graph = this.ensureGraph(ids.length);
     for (let i = 0; i < ids.length; i++) {
       const label = this.nextLabel++;
-      graph.addPoint(Array.from(vectors.subarray(i * dim, (i + 1) * dim)), label);
+      const v = vectors.subarray(i * dim, (i + 1) * dim);
+      graph.addPoint(Array.from(v), label);
+      if (this.metric === 'cosine') {
+        let s = 0;
+        for (let d = 0; d < dim; d++) s += v[d] * v[d];
+        this.normOf.set(label, Math.sqrt(s));
+      }
       this.labelOf.set(ids[i], label);
       this.idOf.set(label, ids[i]);
       const m = metadata?.[i];
@@ -157,6 +169,7 @@ export class HnswIndex implements NearestNeighborIndex {
       this.labelOf.delete(id);
       this.idOf.delete(label);
       this.metaOf.delete(label);
+      this.normOf.delete(label);
       n++;
     }
     return n;
@@ -167,7 +180,10 @@ export class HnswIndex implements NearestNeighborIndex {
     await writeIndexDir(
       dir,
       { format: 'akin-index', version: 1, kind: 'hnsw', metric: this.metric, dim: this.dimValue, size: this.size, params: { ...this.params, nextLabel: this.nextLabel } },
-      { ids: labels.map((l) => this.idOf.get(l)!), metadata: labels.map((l) => this.metaOf.get(l) ?? null), labels },
+      {
+        ids: labels.map((l) => this.idOf.get(l)!), metadata: labels.map((l) => this.metaOf.get(l) ?? null), labels,
+        ...(this.metric === 'cosine' ? { norms: labels.map((l) => this.normOf.get(l) ?? 1) } : {}),
+      },
       async (tmp) => {
         if (this.graph) await this.graph.writeIndex(join(tmp, 'hnsw.bin'));
       },
@@ -191,6 +207,7 @@ export class HnswIndex implements NearestNeighborIndex {
       index.labelOf.set(items.ids[i], label);
       index.idOf.set(label, items.ids[i]);
       if (items.metadata[i] !== null && items.metadata[i] !== undefined) index.metaOf.set(label, items.metadata[i]!);
+      if (items.norms?.[i] !== undefined) index.normOf.set(label, items.norms[i]);
     });
     return index;
   }

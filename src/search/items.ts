@@ -10,6 +10,8 @@ export interface SavedItems {
   metadata: (Metadata | null)[];
   /** Kind-specific per-item numbers (e.g. HNSW labels). */
   labels?: number[];
+  /** Per-item vector norms where the store keeps unit vectors (HNSW with cosine). */
+  norms?: number[];
 }
 
 /**

@@ -21,7 +21,7 @@ export type SearchFilter = Record<string, FilterValue | FilterValue[]> | ((metad
 export type IndexMetric = 'cosine' | 'ip' | 'l2';
 
 /** The implementations of {@link NearestNeighborIndex}. */
-export type IndexKind = 'exact' | 'hnsw' | 'lancedb';
+export type IndexKind = 'exact' | 'hnsw' | 'lancedb' | 'pgvector';
 
 /** Options of {@link NearestNeighborIndex.search}. */
 export interface SearchOptions {
@@ -45,8 +45,8 @@ export interface SearchHit {
 
 /**
  * A nearest-neighbour index over fixed-length float vectors, each with an id and optional metadata.
- * Every implementation (exact, HNSW, LanceDB) behaves the same way through this interface; only
- * speed and exactness differ.
+ * Every implementation (exact, HNSW, LanceDB, pgvector) behaves the same way through this interface;
+ * only speed and exactness differ.
  */
 export interface NearestNeighborIndex {
   /** Which implementation this is. */
@@ -64,6 +64,12 @@ export interface NearestNeighborIndex {
   add(vectors: Float32Array, dim: number, ids: IndexId[], metadata?: (Metadata | undefined)[]): Promise<void>;
   /** The `k` items closest to `query` (length `dim`), best first; fewer when the index (or filter) has fewer. */
   search(query: Float32Array, k: number, options?: SearchOptions): Promise<SearchHit[]>;
+  /**
+   * Searches `queries.length / dim` queries at once (stored flat), where the implementation has a
+   * faster way than one search after another; same results as {@link search} per query. Callers
+   * use `searchMany`, which falls back to one search per query.
+   */
+  searchBatch?(queries: Float32Array, k: number, options?: SearchOptions): Promise<SearchHit[][]>;
   /** Removes the items with these ids (unknown ids are ignored); returns how many were removed. */
   remove(ids: IndexId[]): Promise<number>;
   /** True when an item with this id is held. */
