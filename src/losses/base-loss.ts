@@ -13,7 +13,7 @@ import { ConfigError } from '../core/errors.js';
 import { toConfig } from '../core/registry.js';
 import type { BaseRegularizer } from '../regularizers/base-regularizer.js';
 import {
-  packReducerOption, regularizationTerm, regularizerFields, unpackReducerOption, type RegularizerOptions,
+  packReducerOption, ReducerWithRegularizers, regularizationTerm, regularizerFields, type RegularizerOptions,
 } from './loss-regularizers.js';
 
 /** A reducer given as a live object, as `{ className, config }`, or by class name. */
@@ -149,11 +149,15 @@ export abstract class BaseMetricLoss implements Serializable {
     return new MeanReducer();
   }
 
-  /** Sets {@link reducer} from `spec`, or to {@link defaultReducer} when `spec` is undefined. */
+  /**
+   * Sets {@link reducer} from `spec`, or to {@link defaultReducer} when `spec` is undefined. Given the
+   * `reducer` option parsed by `baseLossSchema`, it also sets the regularizers parsed with it.
+   */
   protected setReducer(spec: ReducerSpec | undefined): void {
-    const unpacked = unpackReducerOption(spec);
-    this.reducer = unpacked.spec === undefined ? this.defaultReducer() : reducerRegistry.fromConfig(unpacked.spec);
-    if (unpacked.settings) this.setRegularizers(unpacked.settings);
+    const packed = spec instanceof ReducerWithRegularizers ? spec : null;
+    const own = packed ? packed.reducer : spec;
+    this.reducer = own === undefined ? this.defaultReducer() : reducerRegistry.fromConfig(own);
+    if (packed) this.setRegularizers(packed.regularizers);
   }
 
   /**

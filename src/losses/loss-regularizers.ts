@@ -31,11 +31,17 @@ export interface RegularizerOptions {
   weightRegWeight?: number;
 }
 
-/** Zod fields of {@link RegularizerOptions}. */
+/** A regularizer option, built while parsing (`null` when absent). */
+const builtRegularizer = regularizerSpecSchema
+  .nullable()
+  .optional()
+  .transform((s): BaseRegularizer | null => (s === undefined || s === null ? null : regularizers.fromConfig(s)));
+
+/** Zod fields of {@link RegularizerOptions}; the regularizers come out built. */
 export const regularizerFields = {
-  embeddingRegularizer: regularizerSpecSchema.nullable().optional(),
+  embeddingRegularizer: builtRegularizer,
   embeddingRegWeight: z.number().finite().default(1),
-  weightRegularizer: regularizerSpecSchema.nullable().optional(),
+  weightRegularizer: builtRegularizer,
   weightRegWeight: z.number().finite().default(1),
 };
 
@@ -47,49 +53,20 @@ export interface RegularizerSettings {
   weightRegWeight: number;
 }
 
-const PACKED = Symbol('akin.lossOptions');
-
-/** The parsed `reducer` option together with the regularizer options parsed beside it. */
-interface Packed {
-  [PACKED]: true;
-  spec: ReducerSpec | undefined;
-  settings: RegularizerSettings;
-}
-
-type ParsedBase = { reducer?: ReducerSpec } & {
-  embeddingRegularizer?: RegularizerSpec | null;
-  embeddingRegWeight: number;
-  weightRegularizer?: RegularizerSpec | null;
-  weightRegWeight: number;
-};
-
 /**
- * Object-level step of `baseLossSchema`: every loss hands its parsed `reducer` option to
- * `setReducer`, so the regularizer options travel with it (losses need no code of their own).
+ * A loss's parsed `reducer` option with the regularizer options parsed beside it. Every loss hands its
+ * `reducer` option to `setReducer`; carrying the regularizers in it means no loss needs code of its own
+ * for them.
  */
-export function packReducerOption(ctx: { value: ParsedBase }): void {
-  const v = ctx.value;
-  const build = (s: RegularizerSpec | null | undefined): BaseRegularizer | null => (s === undefined || s === null ? null : regularizers.fromConfig(s));
-  const packed: Packed = {
-    [PACKED]: true,
-    spec: v.reducer,
-    settings: {
-      embeddingRegularizer: build(v.embeddingRegularizer),
-      embeddingRegWeight: v.embeddingRegWeight,
-      weightRegularizer: build(v.weightRegularizer),
-      weightRegWeight: v.weightRegWeight,
-    },
-  };
-  v.reducer = packed as unknown as ReducerSpec;
+export class ReducerWithRegularizers {
+  constructor(readonly reducer: ReducerSpec | undefined, readonly regularizers: RegularizerSettings) {}
 }
 
-/** Splits a `reducer` option packed by {@link packReducerOption} (anything else passes through). */
-export function unpackReducerOption(spec: ReducerSpec | undefined): { spec: ReducerSpec | undefined; settings: RegularizerSettings | null } {
-  if (typeof spec === 'object' && spec !== null && (spec as unknown as Packed)[PACKED] === true) {
-    const p = spec as unknown as Packed;
-    return { spec: p.spec, settings: p.settings };
-  }
-  return { spec, settings: null };
+/** Object-level step of `baseLossSchema`: wraps the parsed `reducer` option in a {@link ReducerWithRegularizers}. */
+export function packReducerOption(ctx: { value: RegularizerSettings & { reducer?: ReducerSpec } }): void {
+  const { reducer, embeddingRegularizer, embeddingRegWeight, weightRegularizer, weightRegWeight } = ctx.value;
+  const packed = new ReducerWithRegularizers(reducer, { embeddingRegularizer, embeddingRegWeight, weightRegularizer, weightRegWeight });
+  ctx.value.reducer = packed as unknown as ReducerSpec;
 }
 
 /** The `already_reduced` term `weight x regularizer(x)` (PML's `*_regularization_loss`). */

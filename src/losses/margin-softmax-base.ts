@@ -6,12 +6,12 @@ import type { BaseDistance } from '../distances/base-distance.js';
 import { CosineSimilarity } from '../distances/cosine-similarity.js';
 import { MeanReducer } from '../reducers/mean-reducer.js';
 import type { BaseReducer, LossDict } from '../reducers/base-reducer.js';
-import { distanceLossSchema, resolveDistance, type DistanceSpec, type LossInput, type ReducerSpec } from './base-loss.js';
+import { distanceLossSchema, resolveDistance, type DistanceLossOptions, type DistanceSpec, type LossInput, type ReducerSpec } from './base-loss.js';
 import { minerWeights } from './miner-weights.js';
 import { crossEntropy, oneHot, ParametricLoss, parametricFields, type ParametricLossOptions } from './parametric-loss.js';
 
 /** Options shared by the margin-softmax losses (each adds `margin` and `scale` with its own defaults). */
-export interface MarginSoftmaxLossOptions extends ParametricLossOptions {
+export interface MarginSoftmaxLossOptions extends ParametricLossOptions, DistanceLossOptions {
   /** Must be `CosineSimilarity`. Default `CosineSimilarity()`. */
   distance?: DistanceSpec;
   /** Default `MeanReducer`. */
@@ -107,6 +107,11 @@ export abstract class MarginSoftmaxBase extends ParametricLoss {
     const w = tf.tensor1d(minerWeights(input.indices, labels.length));
     const losses = tf.mul(crossEntropy(logits, target), w);
     return { loss: { losses, indices: Int32Array.from({ length: labels.length }, (_, i) => i), reductionType: 'element' } };
+  }
+
+  /** The class weights as rows, `W` transposed (what PML hands its weight regularizer: `W.t()`). */
+  protected override regularizedWeights(): tf.Tensor2D {
+    return tf.transpose(this.W) as tf.Tensor2D;
   }
 
   /** The options shared by every loss of the family, for `getConfig`. */

@@ -68,6 +68,11 @@ export class NormalizedSoftmaxLoss extends ParametricLoss {
     return { loss: { losses, indices: Int32Array.from({ length: labels.length }, (_, i) => i), reductionType: 'element' } };
   }
 
+  /** The class weights as rows, `W` transposed (what PML hands its weight regularizer: `W.t()`). */
+  protected override regularizedWeights(): tf.Tensor2D {
+    return tf.transpose(this.W) as tf.Tensor2D;
+  }
+
   getConfig(): Record<string, unknown> {
     return {
       numClasses: this.numClasses, embeddingSize: this.embeddingSize, temperature: this.temperature, seed: this.seed,

@@ -95,6 +95,11 @@ export class ProxyAnchorLoss extends ParametricLoss {
     };
   }
 
+  /** The proxies, one row per class (as PML regularizes them). */
+  protected override regularizedWeights(): tf.Tensor2D {
+    return this.proxies;
+  }
+
   getConfig(): Record<string, unknown> {
     return {
       numClasses: this.numClasses, embeddingSize: this.embeddingSize, margin: this.margin, alpha: this.alpha,

@@ -51,6 +51,11 @@ export class ProxyNCALoss extends ParametricLoss {
     return { loss: ncaLosses(this.distance, this.softmaxScale, input.embeddings, input.labels, proxies, this.proxyLabels, input.indices) };
   }
 
+  /** The proxies, one row per class (as PML regularizes them). */
+  protected override regularizedWeights(): tf.Tensor2D {
+    return this.proxies;
+  }
+
   getConfig(): Record<string, unknown> {
     return {
       numClasses: this.numClasses, embeddingSize: this.embeddingSize, softmaxScale: this.softmaxScale, seed: this.seed,
