@@ -4,13 +4,13 @@ import { existsSync } from 'node:fs';
 import * as akin from '../index.js';
 import { AkinError } from '../core/errors.js';
 import { parseRunConfig, readRunConfig } from '../pipeline/config.js';
-import { runExperiment, loadRun, splitMetrics, splitLabels } from '../pipeline/run.js';
+import { runExperiment, loadRun, splitMetrics, splitLabels, readRunInputs } from '../pipeline/run.js';
 import { loadRunData } from '../pipeline/data.js';
 import { formatMetricsTable } from '../pipeline/table.js';
 import { embed } from '../models/embed.js';
 import { DEMO_CONFIG } from './demo.js';
 import { akinVersion } from '../core/version.js';
-import { readInputs, writeEmbeddings } from './inputs.js';
+import { writeEmbeddings } from './inputs.js';
 import { addBenchCommand } from './bench.js';
 import { addIndexCommand } from './index-cmd.js';
 import { addSearchCommand } from './search.js';
@@ -109,7 +109,7 @@ program
   .action(async (opts: { run: string; data?: string; json?: boolean }) => {
     await startBackend(program.opts());
     const run = await loadRun(opts.run);
-    const data = await loadRunData(run.config, opts.data);
+    const data = await loadRunData(run.config, { source: opts.data, preprocessing: run.preprocessing });
     process.stderr.write(`${data.description}\n`);
     const results = {
       seen: await allMetrics(run.model, data.testSeen, run.config.seed, 'seen classes'),
@@ -140,18 +140,16 @@ program
 
 program
   .command('embed')
-  .description("embed inputs (.npy, IDX or .jsonl) with a run's model; writes .npy or .jsonl")
+  .description("embed raw inputs with a run's preprocessing and model (images: .npy, IDX or .jsonl; text: .txt lines, .jsonl or .csv; tabular: .csv; vectors: .npy or .jsonl); writes .npy or .jsonl")
   .requiredOption('--run <dir>', 'run folder')
-  .requiredOption('--input <file>', 'inputs: .npy, IDX images (e.g. t10k-images-idx3-ubyte.gz) or .jsonl')
+  .requiredOption('--input <file>', "inputs in the run's input kind, e.g. t10k-images-idx3-ubyte.gz, texts.txt (one text per line), rows.csv, vectors.jsonl")
   .requiredOption('--output <file>', 'output: .npy or .jsonl')
   .option('--batch-size <n>', 'inference batch size', intArg('--batch-size', 1), 1024)
   .action(async (opts: { run: string; input: string; output: string; batchSize: number }) => {
     await startBackend(program.opts());
     const run = await loadRun(opts.run);
-    const inShape = run.model.inputs[0].shape.slice(1) as number[];
-    const size = inShape.reduce((a, b) => a * b, 1);
-    const rows = await readInputs(opts.input, size);
-    const { embeddings, dim } = await embed(run.model, rows.features, rows.count, inShape, { batchSize: opts.batchSize });
+    const rows = await readRunInputs(run, opts.input);
+    const { embeddings, dim } = await embed(run.model, rows.features, rows.count, run.preprocessing.input.shape, { batchSize: opts.batchSize });
     writeEmbeddings(opts.output, embeddings, rows.count, dim);
     process.stdout.write(`wrote ${rows.count} embeddings of dim ${dim} to ${opts.output}\n`);
   });

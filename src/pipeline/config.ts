@@ -4,12 +4,16 @@ import { ConfigError } from '../core/errors.js';
 import { formatIssues } from '../core/options.js';
 import { OPTIMIZER_NAMES } from '../train/optimizers.js';
 import { defaultM } from '../train/trainer.js';
+import { getModality, kindOptions, parseModalityOptions } from './modality.js';
+import { parseModelSpec, type ModelSpec } from './model-types.js';
+import './modalities/index.js';
 
 const component = z
   .object({ className: z.string().min(1), config: z.record(z.string(), z.unknown()).default({}) })
   .strict();
 
-const classes = z.array(z.number().int().min(0)).min(1);
+const classLabel = z.union([z.number().int().min(0), z.string().min(1)]);
+const classes = z.array(classLabel).min(1);
 
 /**
  * A run configuration: everything `akin train --config FILE` (and `akin demo`) needs to reproduce a
@@ -21,13 +25,17 @@ export const runConfigSchema = z
     name: z.string().min(1).default('run'),
     /** Seed for data splits, weight initialisation and batch sampling. */
     seed: z.number().int().min(0).default(0),
+    /**
+     * The data: `kind` picks the input kind (`images`, `text`, `tabular`, `vectors`, ...; see
+     * `modality.ts`), whose own fields sit beside the common split fields below.
+     */
     data: z
       .object({
-        /** The dataset. */
-        dataset: z.literal('fashion-mnist').default('fashion-mnist'),
-        /** `auto` (Debian's full set if installed, else the embedded test split), `embedded`, `debian`, or a folder of IDX files. */
+        /** The input kind. Default `'images'` (Fashion-MNIST or a folder of IDX files). */
+        kind: z.string().min(1).default('images'),
+        /** Where the data comes from: for images `auto` (Debian's full set if installed, else the embedded test split), `embedded`, `debian` or a folder of IDX files; for other kinds a file. */
         source: z.string().min(1).default('auto'),
-        /** Classes to train on (seen). */
+        /** Classes to train on (seen): integer labels or class names. */
         trainClasses: classes.default([0, 1, 2, 3, 4]),
         /** Classes held out entirely (unseen), for zero-shot retrieval. */
         testClasses: classes.default([5, 6, 7, 8, 9]),
@@ -40,36 +48,14 @@ export const runConfigSchema = z
          * images form the validation set instead (the `validation` fraction is then ignored). Early
          * stopping on them selects for classes the network has not seen, as the unseen test set does.
          */
-        validationClasses: z.array(z.number().int().min(0)).default([]),
+        validationClasses: z.array(classLabel).default([]),
         /** Cap on training images (stratified subsample), or 0 for all. */
         maxTrain: z.number().int().min(0).default(0),
       })
-      .strict()
+      .catchall(z.unknown())
       .prefault({}),
-    model: z
-      .discriminatedUnion('type', [
-        z
-          .object({
-            type: z.literal('mlp'),
-            hidden: z.array(z.number().int().min(1)).default([256]),
-            embeddingDim: z.number().int().min(1).default(128),
-            activation: z.enum(['relu', 'elu', 'selu', 'tanh', 'sigmoid', 'linear', 'swish', 'mish', 'gelu']).default('relu'),
-            dropout: z.number().min(0).max(0.99).default(0),
-            normalize: z.boolean().default(true),
-          })
-          .strict(),
-        z
-          .object({
-            type: z.literal('convnet'),
-            filters: z.array(z.number().int().min(1)).min(1).default([32, 64]),
-            kernelSize: z.number().int().min(1).default(3),
-            embeddingDim: z.number().int().min(1).default(128),
-            dropout: z.number().min(0).max(0.99).default(0),
-            normalize: z.boolean().default(true),
-          })
-          .strict(),
-      ])
-      .prefault({ type: 'mlp' }),
+    /** The network: `{ type, ...options }` of a registered model type (`mlp`, `convnet`, `adapter`, `text-encoder`, ...). Default: the input kind's. */
+    model: z.object({ type: z.string().min(1) }).catchall(z.unknown()).optional(),
     loss: component.default({ className: 'ContrastiveLoss', config: {} }),
     miner: component.nullable().default(null),
     optimizer: z
@@ -95,15 +81,21 @@ export const runConfigSchema = z
   })
   .strict();
 
-export type RunConfig = z.output<typeof runConfigSchema> & { m: number };
+/** A validated run config: defaults filled in, the input kind's own `data` fields checked, `model` resolved. */
+export type RunConfig = Omit<z.output<typeof runConfigSchema>, 'model'> & { m: number; model: ModelSpec };
 export type RunConfigInput = z.input<typeof runConfigSchema>;
 
 /** Validates a run config (defaults filled in); errors name every bad field with its path. */
 export function parseRunConfig(input: unknown, where = 'config'): RunConfig {
   const r = runConfigSchema.safeParse(input ?? {});
   if (!r.success) throw new ConfigError(formatIssues(where, r.error, input));
-  const fitClasses = r.data.data.trainClasses.filter((x) => !r.data.data.validationClasses.includes(x));
-  const c = { ...r.data, m: r.data.m ?? defaultM(r.data.batchSize, fitClasses.length) };
+  const { kind, source, trainClasses, testClasses, seenHoldout, validation, validationClasses, maxTrain } = r.data.data;
+  const modality = getModality(kind, where);
+  const ownOptions = parseModalityOptions(modality, kindOptions(r.data.data), where);
+  const data = { kind, source, trainClasses, testClasses, seenHoldout, validation, validationClasses, maxTrain, ...ownOptions };
+  const model = parseModelSpec((r.data.model as ModelSpec | undefined) ?? modality.defaultModel(ownOptions), where);
+  const fitClasses = trainClasses.filter((x) => !validationClasses.includes(x));
+  const c = { ...r.data, data, model, m: r.data.m ?? defaultM(r.data.batchSize, fitClasses.length) };
   const strays = c.data.validationClasses.filter((x) => !c.data.trainClasses.includes(x));
   if (strays.length > 0) {
     throw new ConfigError(`${where}: 'data.validationClasses' must be taken from 'data.trainClasses' (${strays.join(', ')} is not)`);

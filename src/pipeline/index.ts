@@ -1,10 +1,15 @@
 export { runConfigSchema, parseRunConfig, readRunConfig } from './config.js';
 export type { RunConfig, RunConfigInput } from './config.js';
-export { loadRunData } from './data.js';
-export type { RunData } from './data.js';
+export { loadRunData, resolveClasses } from './data.js';
+export type { RunData, LoadRunDataOptions } from './data.js';
 export { embeddingMetrics, datasetMetrics, retrievalValidator } from './evaluate.js';
 export type { SplitMetrics } from './evaluate.js';
 export { formatMetricsTable } from './table.js';
 export type { MetricsTable } from './table.js';
-export { runExperiment, buildModel, loadRun, splitMetrics, splitLabels } from './run.js';
+export { runExperiment, buildModel, loadRun, splitMetrics, splitLabels, rawRowName, readRunInputs, parseRunInputs, PREPROCESSING_FILE } from './run.js';
 export type { RunOptions, RunResult, LoadedRun } from './run.js';
+export { registerModality, getModality, modalityKinds } from './modality.js';
+export type { Modality, Preprocessing, LoadedItems, LoadContext } from './modality.js';
+export { registerModelType, modelTypes, parseModelSpec, buildModelFromSpec } from './model-types.js';
+export type { ModelType, ModelSpec, ModelInput } from './model-types.js';
+export { readNumericInputs } from './inputs.js';

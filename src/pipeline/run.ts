@@ -4,8 +4,6 @@ import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../core/fs.js';
 import { DataError } from '../core/errors.js';
 import { akinVersion } from '../core/version.js';
-import { mlp } from '../models/mlp.js';
-import { convnet } from '../models/convnet.js';
 import { loadModel, saveModel } from '../models/io.js';
 import { registry as lossRegistry } from '../losses/registry.js';
 import { registry as minerRegistry } from '../miners/registry.js';
@@ -16,16 +14,19 @@ import { info as backendInfo } from '../backend/backend.js';
 import type { RunConfig } from './config.js';
 import { parseRunConfig } from './config.js';
 import { loadRunData, type RunData } from './data.js';
-import { datasetMetrics, retrievalValidator } from './evaluate.js';
+import { datasetMetrics, embeddingMetrics, retrievalValidator, type SplitMetrics } from './evaluate.js';
+import { buildModelFromSpec, type ModelInput } from './model-types.js';
+import { getModality, kindOptions, type Modality, type Preprocessing } from './modality.js';
 import { formatMetricsTable, type MetricsTable } from './table.js';
 import { loadThresholds, type SavedThresholds } from '../eval/thresholds.js';
 import { writeRunReport } from '../report/html.js';
 
-/** Builds the embedding network a run config describes, for inputs of `inputShape`. */
-export function buildModel(config: RunConfig, inputShape: number[]): tf.LayersModel {
-  const { type, ...rest } = config.model;
-  if (type === 'convnet') return convnet({ ...(rest as object), inputShape, seed: config.seed });
-  return mlp({ ...(rest as object), inputShape, seed: config.seed });
+/** Name of the fitted preprocessing inside a run folder. */
+export const PREPROCESSING_FILE = 'preprocessing.json';
+
+/** Builds the embedding network a run config describes, for inputs of `input` (a shape, or a shape and vocabulary size). */
+export function buildModel(config: RunConfig, input: number[] | ModelInput): tf.LayersModel {
+  return buildModelFromSpec(config.model, Array.isArray(input) ? { shape: input } : input, config.seed);
 }
 
 /** Options of {@link runExperiment}. */
@@ -65,14 +66,15 @@ export interface RunResult {
 export async function runExperiment(config: RunConfig, options: RunOptions): Promise<RunResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const { runDir } = options;
-  const data = await loadRunData(config, options.dataSource);
+  const data = await loadRunData(config, { source: options.dataSource });
   log(data.description);
   writeJsonAtomic(join(runDir, 'config.json'), config);
+  writeJsonAtomic(join(runDir, PREPROCESSING_FILE), { kind: config.data.kind, preprocessing: data.preprocessing.toJSON() });
 
-  const model = buildModel(config, data.train.shape);
+  const model = buildModel(config, data.preprocessing.input);
   const metrics: MetricsTable = {};
   if (options.baselines !== false) {
-    log('evaluating baselines (raw pixels, untrained network)...');
+    log(`evaluating baselines (${rawRowName(data)}, untrained network)...`);
     metrics.raw = await splitMetrics(null, data, config.seed);
     metrics.untrained = await splitMetrics(model, data, config.seed);
   }
@@ -99,7 +101,7 @@ export async function runExperiment(config: RunConfig, options: RunOptions): Pro
   const trainSeconds = (performance.now() - t0) / 1000;
   metrics.trained = await splitMetrics(model, data, config.seed);
   await saveModel(model, join(runDir, 'model'));
-  const table = formatMetricsTable(metrics, splitLabels(config));
+  const table = formatMetricsTable(metrics, splitLabels(config), { raw: rawRowName(data) });
   writeJsonAtomic(join(runDir, 'metrics.json'), metrics);
   writeFileAtomic(join(runDir, 'summary.txt'), `${data.description}\n\n${table}\n`);
   writeJsonAtomic(join(runDir, 'run.json'), {
@@ -124,8 +126,27 @@ export async function runExperiment(config: RunConfig, options: RunOptions): Pro
   return { runDir, config, description: data.description, metrics, table, fit, trainSeconds };
 }
 
-/** Metrics of `model` (or raw features) on the seen-class and unseen-class test sets. */
-export async function splitMetrics(model: tf.LayersModel | null, data: Pick<RunData, 'testSeen' | 'testUnseen'>, seed: number) {
+/** The name of the metrics table's baseline row for this data (`raw pixels`, `TF-IDF (words)`, ...). */
+export function rawRowName(data: Pick<RunData, 'preprocessing'>): string {
+  return data.preprocessing.rawName ?? 'input features';
+}
+
+/**
+ * Metrics of `model` on the seen-class and unseen-class test sets; with `model` null, of the baseline
+ * features (the input kind's, e.g. TF-IDF for text) or else of the model inputs themselves.
+ */
+export async function splitMetrics(
+  model: tf.LayersModel | null,
+  data: Pick<RunData, 'testSeen' | 'testUnseen'> & Partial<Pick<RunData, 'baseline'>>,
+  seed: number,
+): Promise<{ seen: SplitMetrics; unseen: SplitMetrics }> {
+  const b = model === null ? data.baseline : undefined;
+  if (b) {
+    return {
+      seen: await embeddingMetrics(b.testSeen.features, data.testSeen.labels, b.testSeen.dim, seed),
+      unseen: await embeddingMetrics(b.testUnseen.features, data.testUnseen.labels, b.testUnseen.dim, seed),
+    };
+  }
   return { seen: await datasetMetrics(model, data.testSeen, seed), unseen: await datasetMetrics(model, data.testUnseen, seed) };
 }
 
@@ -137,11 +158,15 @@ export function splitLabels(config: RunConfig): { seen: string; unseen: string }
   };
 }
 
-/** A saved run: its config, its trained model and its calibrated thresholds. */
+/** A saved run: its config, its trained model, its preprocessing and its calibrated thresholds. */
 export interface LoadedRun {
   dir: string;
   config: RunConfig;
   model: tf.LayersModel;
+  /** The input kind of the run (`config.data.kind`). */
+  modality: Modality;
+  /** The preprocessing fitted when the run trained (`preprocessing.json`), which turns raw inputs into model inputs. */
+  preprocessing: Preprocessing<unknown>;
   /** Match thresholds from `akin calibrate` (`thresholds.json`), or null when not calibrated. */
   thresholds: SavedThresholds | null;
 }
@@ -152,6 +177,33 @@ export async function loadRun(dir: string): Promise<LoadedRun> {
   if (!existsSync(cfgPath)) throw new DataError(`${dir} is not a run folder: ${cfgPath} is missing`);
   const config = parseRunConfig(JSON.parse(readFileSync(cfgPath, 'utf8')), cfgPath);
   const thresholds = loadThresholds(dir);
+  const modality = getModality(config.data.kind, cfgPath);
   const model = await loadModel(join(dir, 'model'));
-  return { dir, config, model, thresholds };
+  const prepPath = join(dir, PREPROCESSING_FILE);
+  let preprocessing: Preprocessing<unknown>;
+  if (existsSync(prepPath)) {
+    const saved = JSON.parse(readFileSync(prepPath, 'utf8')) as { preprocessing?: unknown };
+    preprocessing = modality.restore(saved.preprocessing, kindOptions(config.data));
+  } else if (config.data.kind === 'images') {
+    // Runs saved before preprocessing.json existed: images need none; the model knows the shape.
+    preprocessing = modality.restore({ shape: model.inputs[0].shape.slice(1) }, kindOptions(config.data));
+  } else {
+    model.dispose();
+    throw new DataError(`${dir} is not a complete run folder: ${prepPath} is missing`);
+  }
+  return { dir, config, model, modality, preprocessing, thresholds };
+}
+
+/**
+ * Raw inputs (texts, CSV rows, vectors, images: whatever the run's input kind reads) from a file,
+ * turned into model inputs with the run's saved preprocessing.
+ */
+export async function readRunInputs(run: Pick<LoadedRun, 'config' | 'modality' | 'preprocessing'>, path: string): Promise<{ features: Float32Array; count: number }> {
+  const items = await run.modality.readInputs(path, kindOptions(run.config.data), run.preprocessing);
+  return { features: run.preprocessing.transform(items), count: items.length };
+}
+
+/** Raw inputs sent as JSON values (a string per text, an object per row, an array per vector) as model inputs. */
+export function parseRunInputs(run: Pick<LoadedRun, 'config' | 'modality' | 'preprocessing'>, values: unknown[], field: string): Float32Array {
+  return run.preprocessing.transform(run.modality.parseInputs(values, field, kindOptions(run.config.data), run.preprocessing));
 }

@@ -11,9 +11,10 @@ const COLS: [keyof SplitMetrics, string][] = [
   ['nmi', 'NMI'],
 ];
 
-/** Formats a metrics table as fixed-width text, one row per model, seen and unseen splits side by side. */
-export function formatMetricsTable(table: MetricsTable, labels: { seen: string; unseen: string }): string {
-  const rowW = 19;
+/** Formats a metrics table as fixed-width text, one row per model, seen and unseen splits side by side; `rowNames` renames rows (e.g. the baseline). */
+export function formatMetricsTable(table: MetricsTable, labels: { seen: string; unseen: string }, rowNames: Partial<Record<'raw' | 'untrained' | 'trained', string>> = {}): string {
+  const name = (key: string): string => rowNames[key as keyof typeof rowNames] ?? ROW_NAMES[key];
+  const rowW = Math.max(19, ...Object.keys(ROW_NAMES).map((k) => name(k).length + 2));
   const colW = 8;
   const splitW = COLS.length * colW;
   const pad = (s: string, w: number): string => s.padEnd(w);
@@ -24,7 +25,7 @@ export function formatMetricsTable(table: MetricsTable, labels: { seen: string; 
     const row = table[key];
     if (!row) continue;
     const cells = (m?: SplitMetrics): string => COLS.map(([k]) => pad(m ? m[k].toFixed(3) : '-', colW)).join('');
-    lines.push(pad(ROW_NAMES[key], rowW) + cells(row.seen) + '  ' + cells(row.unseen));
+    lines.push(pad(name(key), rowW) + cells(row.seen) + '  ' + cells(row.unseen));
   }
   return lines.join('\n');
 }

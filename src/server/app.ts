@@ -30,7 +30,8 @@ export class HttpError extends Error {
 /** A query as the API takes it: an embedding, a raw model input, or an indexed item's id. */
 interface QueryBody {
   vector?: number[];
-  input?: number[];
+  /** A raw input of the run's kind: numbers, a text or a row object. */
+  input?: unknown;
   id?: IndexId;
 }
 
@@ -79,13 +80,19 @@ export async function createApp(ctx: ServeContext, options: AppOptions = {}): Pr
   });
   app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: { code: 'E_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
 
-  /** Embeds raw inputs (each of inputSize values); `field` names the request field in errors. */
-  const embedRows = async (rows: number[][], field: string): Promise<Float32Array> => {
-    const flat = new Float32Array(rows.length * inputSize);
-    rows.forEach((r, i) => {
-      if (r.length !== inputSize) throw new HttpError(400, 'E_VALIDATION', `${field}${rows.length > 1 ? `[${i}]` : ''} has ${r.length} values; the model takes ${inputSize}`);
-      flat.set(r, i * inputSize);
-    });
+  /** Embeds raw inputs (through the run's preprocessing, else numbers of inputSize each); `field` names the request field in errors. */
+  const embedRows = async (rows: unknown[], field: string): Promise<Float32Array> => {
+    let flat: Float32Array;
+    if (ctx.inputs) flat = ctx.inputs.parse(rows, field);
+    else {
+      flat = new Float32Array(rows.length * inputSize);
+      rows.forEach((r, i) => {
+        if (!Array.isArray(r) || r.length !== inputSize) {
+          throw new HttpError(400, 'E_VALIDATION', `${field}${rows.length > 1 ? `[${i}]` : ''} has ${Array.isArray(r) ? r.length : 'no'} values; the model takes ${inputSize}`);
+        }
+        flat.set(r as number[], i * inputSize);
+      });
+    }
     const { embeddings } = await embed(ctx.model, flat, rows.length, ctx.inputShape);
     return embeddings;
   };
@@ -96,7 +103,7 @@ export async function createApp(ctx: ServeContext, options: AppOptions = {}): Pr
       if (q.vector.length !== dim) throw new HttpError(400, 'E_VALIDATION', `${field}.vector has ${q.vector.length} values; the index has dim ${dim}`);
       return Float32Array.from(q.vector);
     }
-    if (q.input) return embedRows([q.input], `${field}.input`);
+    if (q.input !== undefined) return embedRows([q.input], `${field}.input`);
     const v = await ctx.index.getVector(q.id!);
     if (!v) throw new HttpError(404, 'E_NOT_FOUND', `${field}.id ${JSON.stringify(q.id)} is not in the index`);
     return v;
@@ -110,7 +117,7 @@ export async function createApp(ctx: ServeContext, options: AppOptions = {}): Pr
     return (byId ? hits.filter((h) => h.id !== q.id) : hits).slice(0, k);
   };
 
-  app.post<{ Body: { inputs: number[][] } }>('/embed', { schema: embedSchema }, async (req) => {
+  app.post<{ Body: { inputs: unknown[] } }>('/embed', { schema: embedSchema }, async (req) => {
     const e = await embedRows(req.body.inputs, 'body.inputs');
     const d = e.length / req.body.inputs.length;
     return { dim: d, embeddings: req.body.inputs.map((_, i) => Array.from(e.subarray(i * d, (i + 1) * d))) };

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../core/errors.js';
 import type { Dataset } from '../data/dataset.js';
-import { loadRun } from '../pipeline/run.js';
+import { loadRun, parseRunInputs, readRunInputs } from '../pipeline/run.js';
 import { loadRunData, type RunData } from '../pipeline/data.js';
 import type { SavedThresholds } from '../eval/thresholds.js';
 import { loadIndex } from '../search/factory.js';
@@ -32,6 +32,17 @@ export interface ServeContext {
   model: tf.LayersModel;
   /** Shape of one model input, e.g. `[784]` or `[28, 28, 1]`. */
   inputShape: number[];
+  /**
+   * The run's input kind (`images`, `text`, `tabular`, `vectors`, ...) and its saved preprocessing:
+   * `parse` turns raw inputs sent as JSON (a string per text, an object per CSV row, an array per
+   * vector or image) into model inputs (`count * size(inputShape)` values); `read` does the same for
+   * a file. Absent in hand-made contexts, which then take numeric inputs of `inputShape` only.
+   */
+  inputs?: {
+    kind: string;
+    parse(values: unknown[], field: string): Float32Array;
+    read(path: string): Promise<{ features: Float32Array; count: number }>;
+  };
   /** The index searched. Item ids are row numbers of `items` when `items` is given. */
   index: NearestNeighborIndex;
   /** Calibrated thresholds for /match, or null. */
@@ -55,11 +66,12 @@ export async function openRunContext(runDir: string, options: { loadItems?: bool
   const indexDir = join(runDir, RUN_INDEX_DIR);
   if (!existsSync(indexDir)) throw new DataError(`${runDir} has no index: run 'akin index build --run ${runDir}' first`);
   const index = await loadIndex(indexDir);
+  const preprocessing = run.preprocessing;
   const srcPath = join(runDir, RUN_INDEX_SOURCE);
   const source = existsSync(srcPath) ? (JSON.parse(readFileSync(srcPath, 'utf8')) as IndexSource) : null;
   let items: Dataset | undefined;
   if (options.loadItems !== false && source) {
-    const data = await loadRunData(run.config, source.data);
+    const data = await loadRunData(run.config, { source: source.data, preprocessing });
     items = pickSplit(data, source.split);
     if (items.count !== source.count) items = undefined; // the data changed since the index was built: no raw inputs
   }
@@ -68,6 +80,11 @@ export async function openRunContext(runDir: string, options: { loadItems?: bool
   return {
     model: run.model,
     inputShape,
+    inputs: {
+      kind: run.config.data.kind,
+      parse: (values, field) => parseRunInputs(run, values, field),
+      read: (path) => readRunInputs(run, path),
+    },
     index,
     thresholds: run.thresholds,
     items,
@@ -75,6 +92,7 @@ export async function openRunContext(runDir: string, options: { loadItems?: bool
       run: run.config.name,
       model: run.config.model,
       loss: run.config.loss.className,
+      inputKind: run.config.data.kind,
       inputShape,
       embeddingDim: outShape[outShape.length - 1],
       indexSplit: source?.split ?? null,

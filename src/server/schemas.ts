@@ -10,8 +10,11 @@ const filter = {
   maxProperties: 32,
 } as const;
 
+/** A raw input of the run's kind: numbers (images, vectors), a string (text) or an object (a tabular row). */
+const rawInput = { anyOf: [vector, { type: 'string', minLength: 1, maxLength: 100000 }, { type: 'object', maxProperties: 4096 }] } as const;
+
 /** Exactly one way to give the query: an embedding, a raw model input, or an indexed item's id. */
-const queryProps = { vector, input: vector, id } as const;
+const queryProps = { vector, input: rawInput, id } as const;
 const oneQuery = { oneOf: [{ required: ['vector'] }, { required: ['input'] }, { required: ['id'] }] } as const;
 
 const hit = {
@@ -29,7 +32,7 @@ export const errorReply = {
 export const embedSchema = {
   body: {
     type: 'object',
-    properties: { inputs: { type: 'array', items: vector, minItems: 1, maxItems: 256 } },
+    properties: { inputs: { type: 'array', items: rawInput, minItems: 1, maxItems: 256 } },
     required: ['inputs'],
     additionalProperties: false,
   },
