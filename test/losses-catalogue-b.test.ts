@@ -197,11 +197,17 @@ test('ManifoldLoss matches the Neumann-series reference (defaults, other options
   assert.throws(() => b.randomAssignments(2), (e: unknown) => e instanceof akin.ShapeError && /numProxies = 3/.test((e as Error).message));
   assert.throws(() => value(b, X, [0, 1, 2, 3, 0, 1]), /labels\[3\] = 3 is not a proxy index/);
   assert.throws(() => value(b, X.map((row) => row.slice(0, 3)), Y), /embeddingSize is 4/);
-  // The proxies get a gradient.
+  // The proxies' gradient matches central differences of the loss in each proxy entry.
   const { grads, value: v } = tf.variableGrads(() => b.compute(tf.tensor2d(X), Y), b.trainableWeights);
   const g = Object.values(grads)[0];
   assert.deepEqual(g.shape, [3, D]);
-  assert.ok((g.abs().sum().arraySync() as number) > 0);
+  const eps = 1e-2;
+  const numeric = P.flatMap((row, i) => row.map((_, j) => {
+    const at = (delta: number): number => { const q = P.map((r) => r.slice()); q[i][j] += delta; set(b.proxies, q); return value(b, X, Y); };
+    return (at(eps) - at(-eps)) / (2 * eps);
+  }));
+  set(b.proxies, P);
+  assertClose(g.dataSync(), numeric, { atol: 2e-4, rtol: 2e-2, msg: 'proxy gradient' });
   tf.dispose([...Object.values(grads), v]);
   for (const l of [a, b, c0]) l.dispose();
 });
@@ -218,6 +224,15 @@ test('P2SGradLoss matches plain loops and renormalises W as PML', () => {
   assertClose(colNorms(read(a.W)), [1, 1, 1], { atol: 1e-5, rtol: 0 });
   const b = new L.P2SGradLoss({ numClasses: 4, embeddingSize: D, seed: 7, reducer: 'SumReducer' });
   assertClose(value(b, X, Y), p2sgradRef(X, Y, read(b.W)), TOL);
+  // dL/dW_kj = 2 / (N C) sum_i (cos_ij - [j == y_i]) x_ik / |x_i| (no cosine reaches the clamp here).
+  const Wu = read(a.W);
+  const { grads, value: v } = tf.variableGrads(() => a.compute(tf.tensor2d(X), Y), [a.W]);
+  const expected = Wu.map((row, k) => row.map((_, j) => X.reduce((acc, x, i) => {
+    const c = dot(x, Wu.map((r) => r[j])) / norm(x);
+    return acc + (2 / (X.length * 3)) * (c - (j === Y[i] ? 1 : 0)) * (x[k] / norm(x));
+  }, 0)));
+  assertClose(Object.values(grads)[0].dataSync(), expected.flat(), { atol: 1e-5, rtol: 1e-4, msg: 'dW' });
+  tf.dispose([...Object.values(grads), v]);
   assert.throws(() => value(a, X, [0, 0, 1, 1, 3, 0]), /labels\[4\] = 3/);
   assert.throws(() => value(a, X, Y, { anchors: Int32Array.of(0), positives: Int32Array.of(1), negatives: Int32Array.of(2) }), /not supported/);
   a.dispose(); b.dispose();
