@@ -24,6 +24,7 @@ export * as train from './train/index.js';
 export * as eval from './eval/index.js';
 export * as pipeline from './pipeline/index.js';
 export * as search from './search/index.js';
+export * as catalogue from './catalogue/index.js';
 export { AkinError, ConfigError, DataError, ShapeError } from './core/errors.js';
 export { createRandom } from './core/random.js';
 export { cosineSimilarity } from './core/similarity.js';
