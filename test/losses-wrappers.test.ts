@@ -208,6 +208,26 @@ test('CrossBatchMemory: the inner loss against the ring buffer, with the index t
   cbm.dispose();
 });
 
+test('CrossBatchMemory: a one-row batch loses its self-pair; enqueuing nothing leaves the memory as it was', () => {
+  // PML keeps the self-pair of a one-row batch (its wrap test treats start == end as wrapped); akin drops it.
+  const inner = new L.ContrastiveLoss({ reducer: 'MeanReducer' });
+  const cbm = new L.CrossBatchMemory({ loss: inner, embeddingSize: 3, memorySize: 5 });
+  const ref = new RefMemory(5, 3);
+  for (const [x, y] of [[BATCHES[0].x, BATCHES[0].y], [[BATCHES[1].x[0]], [1]]] as [number[][], number[]][]) {
+    const slots = ref.add(x, y);
+    const mem = ref.view();
+    assertClose(value(() => cbm.compute(t2(x), y)), value(() => inner.compute(t2(x), y, refPairs(y, mem.lab, slots), t2(mem.emb), mem.lab)), TOL);
+  }
+  // PML marks the memory full after enqueuing zero rows (and then reads its unused zero slots); akin does not.
+  const q = [BATCHES[2].x[0], BATCHES[2].x[1]], ql = [0, 1];
+  const mem = ref.view();
+  assertClose(value(() => cbm.computeWithEnqueueMask(t2(q), ql, [false, false])),
+    value(() => inner.compute(t2(q), ql, refPairs(ql, mem.lab), t2(mem.emb), mem.lab)), TOL);
+  assert.equal(cbm.hasBeenFilled, false);
+  assert.equal(cbm.memoryCount, 4);
+  cbm.dispose();
+});
+
 test('CrossBatchMemory: enqueue mask, miner, given tuples (converted and appended)', () => {
   // Enqueue mask: rows 0 and 2 go to the memory, rows 1 and 3 are scored; no self-comparison removal.
   const inner = new L.TripletMarginLoss({ margin: 0.4 });
