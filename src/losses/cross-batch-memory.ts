@@ -58,6 +58,11 @@ const schema = z
  * 5. the loss is the wrapped loss of the batch (the rows not enqueued, with a mask) against the memory.
  *
  * The memory lives on the backend as a non-trainable variable; {@link dispose} frees it.
+ *
+ * Three edge cases differ from PML on purpose: a one-row batch loses its self-pair too (PML's wrap test
+ * takes start == end for a wrap and keeps it); enqueuing no row (an all-false mask) leaves the memory as
+ * it was (PML then marks it full and reads its unused zero slots); and enqueuing more rows than
+ * `memorySize` throws (PML writes overlapping slots).
  */
 export class CrossBatchMemory extends LossWrapper {
   readonly className: string = 'CrossBatchMemory';
