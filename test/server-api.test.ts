@@ -171,6 +171,75 @@ describe('HTTP API over loopback', () => {
   });
 });
 
+describe('batch search: several queries answered in one pass', () => {
+  /** Counts calls of the model's forward pass and of the index's search methods during `fn`. */
+  async function counting<T>(fn: () => Promise<T>): Promise<{ value: T; predicts: number; batches: number; singles: number }> {
+    const index = ctx.index as akin.search.ExactIndex;
+    const [predict, searchBatch, search] = [model.predict, index.searchBatch, index.search];
+    const n = { predicts: 0, batches: 0, singles: 0 };
+    model.predict = ((...a: Parameters<typeof predict>) => { n.predicts++; return predict.apply(model, a); }) as typeof predict;
+    index.searchBatch = (...a: Parameters<typeof searchBatch>) => { n.batches++; return searchBatch.apply(index, a); };
+    index.search = (...a: Parameters<typeof search>) => { n.singles++; return search.apply(index, a); };
+    try {
+      return { value: await fn(), ...n };
+    } finally {
+      model.predict = predict;
+      index.searchBatch = searchBatch;
+      index.search = search;
+    }
+  }
+
+  test('raw inputs: one forward pass, one tiled search, each query answered like brute force', async () => {
+    const rows = [rowOf(2), [0.5, 0.1, 0.9, 0.3, 0.2, 0.7], rowOf(33)];
+    const r = await counting(() => call(running.url, 'POST', '/search', { inputs: rows, k: 4 }));
+    assert.equal(r.value.status, 200, JSON.stringify(r.value.json));
+    assert.equal(r.predicts, 1, 'all inputs embedded in one forward pass');
+    assert.equal(r.batches, 1, 'all queries searched in one batch');
+    assert.equal(r.singles, 0, 'no per-query searches');
+    const expected = predict(rows).map((e) => bruteIds(e, 4));
+    assert.deepEqual(r.value.json.results.map((hits: any[]) => hits.map((h) => h.id)), expected);
+    assert.equal(r.value.json.results[0][0].id, 2, 'an indexed item is its own nearest neighbour');
+    assertClose(r.value.json.results[2][0].score, 1, { atol: 1e-5 });
+  });
+
+  test('vectors (with a filter) and ids (each leaving itself out) agree with brute force', async () => {
+    const vs = [[0.3, -0.2, 0.9, 0.1, -0.5], [-1, 0.5, 0.2, 0.2, 0]];
+    const byVec = await call(running.url, 'POST', '/search', { vectors: vs, k: 3, filter: { label: [0, 2] } });
+    assert.equal(byVec.status, 200);
+    assert.deepEqual(byVec.json.results.map((hits: any[]) => hits.map((h) => h.id)), vs.map((v) => bruteIds(v, 3, (i) => i % 4 === 0 || i % 4 === 2)));
+    const ids = [12, 0, 39];
+    const byId = await counting(() => call(running.url, 'POST', '/search', { ids, k: 5 }));
+    assert.equal(byId.value.status, 200);
+    assert.equal(byId.batches, 1);
+    assert.deepEqual(
+      byId.value.json.results.map((hits: any[]) => hits.map((h) => h.id)),
+      ids.map((q) => bruteIds(emb.subarray(q * dim, (q + 1) * dim), 5, (i) => i !== q)),
+    );
+    for (const hits of byId.value.json.results) for (const h of hits) assert.equal(h.metadata.label, h.id % 4);
+    const one = await call(running.url, 'POST', '/search', { ids: [7], k: 2 });
+    assert.equal(one.json.results.length, 1, 'a batch of one is still a batch');
+    assert.ok(Array.isArray(one.json.results[0]));
+  });
+
+  test('bad batches are 4xx errors naming the query', async () => {
+    const cases: [unknown, number, RegExp][] = [
+      [{ vectors: [[1, 2, 3, 4, 5], [1, 2]] }, 400, /body\.vectors\[1\] has 2 values; the index has dim 5/],
+      [{ inputs: [rowOf(1), [1, 2, 3]] }, 400, /body\.inputs\[1\] has 3 values; the model takes 6/],
+      [{ ids: [1, 999] }, 404, /body\.ids\[1\] 999 is not in the index/],
+      [{ vector: [1, 2, 3, 4, 5], vectors: [[1, 2, 3, 4, 5]] }, 400, /exactly one of 'vector', 'input' or 'id' \(or, for a batch, one of 'vectors', 'inputs' or 'ids'\)/],
+      [{ vectors: [] }, 400, /body\.vectors must NOT have fewer than 1 items/],
+      [{ ids: Array.from({ length: 257 }, (_, i) => i) }, 400, /body\.ids must NOT have more than 256 items/],
+    ];
+    for (const [body, status, msg] of cases) {
+      const r = await call(running.url, 'POST', '/search', body);
+      assert.equal(r.status, status, `${JSON.stringify(body).slice(0, 80)}: ${JSON.stringify(r.json)}`);
+      assert.match(r.json.error.message, msg);
+    }
+    const m = await call(running.url, 'POST', '/match', { k: 3 });
+    assert.doesNotMatch(m.json.error.message, /for a batch/, '/match takes one query only');
+  });
+});
+
 describe('calibrated match and tokens', () => {
   test('POST /match uses thresholds.json (optimal, or a named target)', async () => {
     const thresholds = {

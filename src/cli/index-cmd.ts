@@ -1,12 +1,15 @@
 import { Command, Option } from 'commander';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
+import { ConfigError } from '../core/errors.js';
 import { writeJsonAtomic } from '../core/fs.js';
 import { loadRun } from '../pipeline/run.js';
 import { loadRunData } from '../pipeline/data.js';
 import { embed } from '../models/embed.js';
 import { createIndex } from '../search/factory.js';
+import type { PgAnnIndex, PgVectorIndexOptions } from '../search/pgvector.js';
 import type { IndexKind, IndexMetric } from '../search/types.js';
 import { pickSplit, RUN_INDEX_DIR, RUN_INDEX_SOURCE, type IndexSource, type IndexSplit } from '../server/context.js';
+import { layoutOf, layoutRows, runLayoutKey, writeRunLayout } from '../server/layout.js';
 
 type StartBackend = (opts: { backend?: string; threads?: number }) => Promise<void>;
 
@@ -18,7 +21,19 @@ export interface BuildRunIndexOptions {
   split?: IndexSplit;
   kind?: IndexKind;
   metric?: IndexMetric;
+  /**
+   * For `kind: 'pgvector'`: connection, table (default `akin_<run folder name>`) and approximate
+   * index. The table is replaced when it exists and akin made it.
+   */
+  pgvector?: Omit<PgVectorIndexOptions, 'metric' | 'dim'>;
+  /** Also compute the browser projector's layout and cache it in the run folder. Default true. */
+  layout?: boolean;
   log?: (line: string) => void;
+}
+
+/** The default pgvector table of a run folder: `akin_` and its name in lower case, other characters as `_`. */
+export function defaultPgTable(runDir: string): string {
+  return `akin_${basename(resolve(runDir)).toLowerCase().replace(/[^a-z0-9_]/g, '_')}`.slice(0, 59);
 }
 
 /**
@@ -29,13 +44,14 @@ export async function buildRunIndex(runDir: string, options: BuildRunIndexOption
   const log = options.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const run = await loadRun(runDir);
   const dataSource = options.data ?? run.config.data.source;
-  const data = await loadRunData(run.config, dataSource);
+  const data = await loadRunData(run.config, { source: dataSource, preprocessing: run.preprocessing });
   const split = options.split ?? 'unseen';
   const ds = pickSplit(data, split);
   const t0 = performance.now();
   const { embeddings, dim } = await embed(run.model, ds.features, ds.count, ds.shape);
   const t1 = performance.now();
-  const index = createIndex(options.kind ?? 'exact', { metric: options.metric ?? 'cosine', warn: (m) => log(`warning: ${m}`) });
+  const pgvector = options.kind === 'pgvector' ? { table: defaultPgTable(runDir), ifExists: 'replace' as const, ...options.pgvector } : undefined;
+  const index = createIndex(options.kind ?? 'exact', { metric: options.metric ?? 'cosine', warn: (m) => log(`warning: ${m}`), pgvector });
   const ids = Array.from({ length: ds.count }, (_, i) => i);
   const metadata = Array.from(ds.labels, (label) => ({ label, class: ds.classNames?.[label] ?? String(label) }));
   await index.add(embeddings, dim, ids, metadata);
@@ -45,7 +61,17 @@ export async function buildRunIndex(runDir: string, options: BuildRunIndexOption
   const source: IndexSource = { split, data: dataSource, count: ds.count, kind: index.kind, built: new Date().toISOString() };
   writeJsonAtomic(join(runDir, RUN_INDEX_SOURCE), source);
   run.model.dispose();
-  log(`indexed ${ds.count} '${split}' items (dim ${dim}, ${index.kind}, ${index.metric}): embed ${((t1 - t0) / 1000).toFixed(1)}s, index ${((t2 - t1) / 1000).toFixed(1)}s`);
+  const where = pgvector ? ` in table ${pgvector.table}` : '';
+  log(`indexed ${ds.count} '${split}' items (dim ${dim}, ${index.kind}${where}, ${index.metric}): embed ${((t1 - t0) / 1000).toFixed(1)}s, index ${((t2 - t1) / 1000).toFixed(1)}s`);
+  if (options.layout !== false) {
+    // The projector's layout of these items, so that the first page load of 'akin serve' needs no UMAP.
+    const key = runLayoutKey(runDir)!;
+    const rows = layoutRows(ds.count);
+    const sub = new Float32Array(rows.length * dim);
+    rows.forEach((r, i) => sub.set(embeddings.subarray(r * dim, (r + 1) * dim), i * dim));
+    writeRunLayout(runDir, layoutOf(sub, dim, rows, ds), key);
+    log(`projector layout of ${rows.length} items cached: ${((performance.now() - t2) / 1000).toFixed(1)}s`);
+  }
   return source;
 }
 
@@ -58,12 +84,24 @@ export function addIndexCommand(program: Command, startBackend: StartBackend): v
     .requiredOption('--run <dir>', 'run folder')
     .option('--data <source>', "data source instead of the run's")
     .addOption(new Option('--split <name>', 'which data to index').choices(['unseen', 'seen', 'train', 'validation']).default('unseen'))
-    .addOption(new Option('--kind <kind>', 'index implementation').choices(['exact', 'hnsw', 'lancedb']).default('exact'))
+    .addOption(new Option('--kind <kind>', 'index implementation').choices(['exact', 'hnsw', 'lancedb', 'pgvector']).default('exact'))
     .addOption(new Option('--metric <metric>', 'ranking (lancedb: cosine only)').choices(['cosine', 'ip', 'l2']).default('cosine'))
-    .action(async (opts: { run: string; data?: string; split: IndexSplit; kind: IndexKind; metric: IndexMetric }) => {
+    .option('--pg-url <url>', 'pgvector: postgres://user@host:port/database (default: the PG* environment variables); the password is not saved')
+    .option('--table <name>', 'pgvector: table of the items, replaced if akin made it (default: akin_<run folder name>)')
+    .addOption(new Option('--pg-index <type>', 'pgvector: approximate index over the vectors (none: exact scans)').choices(['hnsw', 'ivfflat', 'none']).default('hnsw'))
+    .option('--no-layout', "skip computing the browser projector's layout now (akin serve then computes it on first use)")
+    .action(async (opts: {
+      run: string; data?: string; split: IndexSplit; kind: IndexKind; metric: IndexMetric; pgUrl?: string; table?: string; pgIndex: PgAnnIndex; layout: boolean;
+    }) => {
+      if (opts.kind !== 'pgvector' && (opts.pgUrl !== undefined || opts.table !== undefined)) {
+        throw new ConfigError(`index build: --pg-url and --table apply to --kind pgvector, not '${opts.kind}'`);
+      }
       await startBackend(program.opts());
       const runDir = resolve(opts.run);
-      const s = await buildRunIndex(runDir, { data: opts.data, split: opts.split, kind: opts.kind, metric: opts.metric });
+      const s = await buildRunIndex(runDir, {
+        data: opts.data, split: opts.split, kind: opts.kind, metric: opts.metric, layout: opts.layout,
+        pgvector: { connectionString: opts.pgUrl, annIndex: opts.pgIndex, ...(opts.table === undefined ? {} : { table: opts.table }) },
+      });
       process.stdout.write(`index of ${s.count} items saved to ${join(runDir, RUN_INDEX_DIR)}\nnext: npx akin search --run ${runDir} --id 0   |   npx akin serve --run ${runDir}\n`);
     });
 }

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import { ConfigError, DataError } from '../core/errors.js';
 import { embed } from '../models/embed.js';
+import { searchMany } from '../search/batch.js';
 import type { IndexId, SearchFilter, SearchHit } from '../search/types.js';
 import { openRunContext } from '../server/context.js';
 import { readInputs } from './inputs.js';
@@ -31,9 +32,9 @@ export function formatResults(results: QueryResult[]): string {
 export function addSearchCommand(program: Command, startBackend: StartBackend): void {
   program
     .command('search')
-    .description("search a run's index (see 'akin index build') by inputs in a file or by an indexed item's id")
+    .description("search a run's index (see 'akin index build') by inputs in a file or by an indexed item's id; a pgvector index takes its password from PGPASSWORD or ~/.pgpass")
     .requiredOption('--run <dir>', 'run folder')
-    .option('--query <file>', 'inputs to search for (.npy, IDX or .jsonl), one query per row')
+    .option('--query <file>', "inputs to search for in the run's input kind (images: .npy, IDX or .jsonl; text: .txt lines or .jsonl; tabular: .csv), one query per row")
     .option('--id <id>', "an indexed item's id (its own entry is left out of the results)")
     .option('--k <n>', 'neighbours per query', (v: string) => {
       const n = Number(v);
@@ -62,12 +63,10 @@ export function addSearchCommand(program: Command, startBackend: StartBackend): 
         const hits = await ctx.index.search(v, opts.k + 1, { filter });
         out.push({ query: `id ${opts.id}`, results: hits.filter((h) => h.id !== id).slice(0, opts.k) });
       } else {
-        const size = ctx.inputShape.reduce((a, b) => a * b, 1);
-        const rows = await readInputs(opts.query!, size);
-        const { embeddings, dim } = await embed(ctx.model, rows.features, rows.count, ctx.inputShape);
-        for (let i = 0; i < rows.count; i++) {
-          out.push({ query: `${opts.query}[${i}]`, results: await ctx.index.search(embeddings.subarray(i * dim, (i + 1) * dim), opts.k, { filter }) });
-        }
+        const rows = ctx.inputs ? await ctx.inputs.read(opts.query!) : await readInputs(opts.query!, ctx.inputShape.reduce((a, b) => a * b, 1));
+        const { embeddings } = await embed(ctx.model, rows.features, rows.count, ctx.inputShape);
+        const batches = await searchMany(ctx.index, embeddings, opts.k, { filter });
+        batches.forEach((results, i) => out.push({ query: `${opts.query}[${i}]`, results }));
       }
       process.stdout.write(opts.json ? `${JSON.stringify(out, null, 2)}\n` : `${formatResults(out)}\n`);
       await ctx.index.close?.();

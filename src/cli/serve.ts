@@ -11,7 +11,7 @@ export function addServeCommand(program: Command, startBackend: StartBackend): v
   program
     .command('serve')
     .description("serve a run over HTTP: JSON API (/embed, /search, /match, /similarity, /health, /info) and a browser projector at /")
-    .requiredOption('--run <dir>', 'run folder (with an index: akin index build)')
+    .requiredOption('--run <dir>', 'run folder (with an index: akin index build; a pgvector index takes its password from PGPASSWORD or ~/.pgpass)')
     .option('--host <host>', 'address to bind; other than loopback needs --token', '127.0.0.1')
     .option('--port <n>', 'port (0: any free port)', (v: string) => {
       const n = Number(v);
@@ -28,8 +28,9 @@ export function addServeCommand(program: Command, startBackend: StartBackend): v
       const token = opts.token ?? process.env.AKIN_TOKEN ?? undefined;
       checkExposure(opts.host, token);
       await startBackend(program.opts());
-      const ctx = await openRunContext(resolve(opts.run));
-      const s = await startServer(ctx, { host: opts.host, port: opts.port, token, bodyLimit: opts.bodyLimit });
+      const runDir = resolve(opts.run);
+      const ctx = await openRunContext(runDir);
+      const s = await startServer(ctx, { host: opts.host, port: opts.port, token, bodyLimit: opts.bodyLimit, runDir });
       process.stderr.write(`serving ${ctx.index.size} items (${ctx.index.kind}) at ${s.url}/${token ? ' (token required)' : ''}\n`);
       const stop = (): void => {
         void s.close().then(() => process.exit(0));

@@ -2,6 +2,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { AkinError } from '../core/errors.js';
 import { cosineSimilarity } from '../core/similarity.js';
 import { embed } from '../models/embed.js';
+import { searchMany } from '../search/batch.js';
 import type { IndexId, SearchFilter, SearchHit } from '../search/types.js';
 import { presentedToken, tokenMatcher } from './auth.js';
 import type { ServeContext } from './context.js';
@@ -18,6 +19,10 @@ export interface AppOptions {
   ui?: boolean;
   /** fastify logging. Default false. */
   logger?: boolean;
+  /** The run folder served: the projector caches its layout there (see `registerUi`). */
+  runDir?: string;
+  /** Items shown by the projector at most. Default 1000. */
+  layoutPoints?: number;
 }
 
 /** An error answered as `{ error: { code, message } }` with an HTTP status. */
@@ -33,6 +38,13 @@ interface QueryBody {
   /** A raw input of the run's kind: numbers, a text or a row object. */
   input?: unknown;
   id?: IndexId;
+}
+
+/** A batch of queries of one kind (POST /search). */
+interface BatchBody {
+  vectors?: number[][];
+  inputs?: unknown[];
+  ids?: IndexId[];
 }
 
 /**
@@ -65,9 +77,10 @@ export async function createApp(ctx: ServeContext, options: AppOptions = {}): Pr
       const path = `${fe.validationContext ?? 'body'}${(v.instancePath ?? '').replace(/\//g, '.')}`;
       const missing = (v.params as { missingProperty?: string })?.missingProperty;
       const extra = (v.params as { additionalProperty?: string })?.additionalProperty;
-      const queryField = missing === 'vector' || missing === 'input' || missing === 'id';
+      const queryField = ['vector', 'input', 'id', 'vectors', 'inputs', 'ids'].includes(missing ?? '');
+      const batch = req.url.split('?')[0] === '/search' ? " (or, for a batch, one of 'vectors', 'inputs' or 'ids')" : '';
       const msg = v.keyword === 'oneOf' || (queryField && fe.validation.some((e) => e.keyword === 'oneOf'))
-        ? `${path}: give exactly one of 'vector', 'input' or 'id'`
+        ? `${path}: give exactly one of 'vector', 'input' or 'id'${batch}`
         : missing ? `${path}.${missing} is required`
         : extra ? `${path}.${extra} is not a known field`
         : `${path} ${v.message ?? 'is invalid'}`;
@@ -123,8 +136,38 @@ export async function createApp(ctx: ServeContext, options: AppOptions = {}): Pr
     return { dim: d, embeddings: req.body.inputs.map((_, i) => Array.from(e.subarray(i * d, (i + 1) * d))) };
   });
 
-  app.post<{ Body: QueryBody & { k: number; filter?: SearchFilter } }>('/search', { schema: searchSchema }, async (req) => {
-    return { results: await searchFor(req.body, req.body.k, req.body.filter) };
+  /**
+   * A batch of queries in one pass: raw inputs embedded in one forward pass, then every query
+   * searched at once (`searchMany`: the exact index's tiled k-NN, one SQL statement for pgvector).
+   */
+  const searchBatchFor = async (b: BatchBody, k: number, filter?: SearchFilter): Promise<SearchHit[][]> => {
+    let queries: Float32Array;
+    if (b.vectors) {
+      queries = new Float32Array(b.vectors.length * dim);
+      b.vectors.forEach((v, i) => {
+        if (v.length !== dim) throw new HttpError(400, 'E_VALIDATION', `body.vectors[${i}] has ${v.length} values; the index has dim ${dim}`);
+        queries.set(v, i * dim);
+      });
+    } else if (b.inputs) {
+      queries = await embedRows(b.inputs, 'body.inputs');
+    } else {
+      const ids = b.ids!;
+      queries = new Float32Array(ids.length * dim);
+      for (let i = 0; i < ids.length; i++) {
+        const v = await ctx.index.getVector(ids[i]);
+        if (!v) throw new HttpError(404, 'E_NOT_FOUND', `body.ids[${i}] ${JSON.stringify(ids[i])} is not in the index`);
+        queries.set(v, i * dim);
+      }
+    }
+    const ids = b.ids;
+    const hits = await searchMany(ctx.index, queries, ids ? k + 1 : k, { filter });
+    return hits.map((h, i) => (ids ? h.filter((x) => x.id !== ids[i]) : h).slice(0, k));
+  };
+
+  app.post<{ Body: QueryBody & BatchBody & { k: number; filter?: SearchFilter } }>('/search', { schema: searchSchema }, async (req) => {
+    const b = req.body;
+    if (b.vectors || b.inputs || b.ids) return { results: await searchBatchFor(b, b.k, b.filter) };
+    return { results: await searchFor(b, b.k, b.filter) };
   });
 
   app.post<{ Body: QueryBody & { k: number; threshold?: number; target?: string; filter?: SearchFilter } }>('/match', { schema: matchSchema }, async (req) => {
@@ -182,6 +225,6 @@ export async function createApp(ctx: ServeContext, options: AppOptions = {}): Pr
     calibrated: ctx.thresholds !== null,
   }));
 
-  if (options.ui !== false) registerUi(app, ctx);
+  if (options.ui !== false) registerUi(app, ctx, { runDir: options.runDir, maxPoints: options.layoutPoints });
   return app;
 }

@@ -42,15 +42,28 @@ export const embedSchema = {
   },
 } as const;
 
+/** Up to 256 queries of one kind, searched in one pass. */
+const batchOf = <T>(items: T) => ({ type: 'array', items, minItems: 1, maxItems: 256 }) as const;
+
+/**
+ * One query (`vector`, `input` or `id`; the reply's `results` is its hits) or a batch of them
+ * (`vectors`, `inputs` or `ids`; `results` holds the hits of each query, in order).
+ */
 export const searchSchema = {
   body: {
     type: 'object',
-    properties: { ...queryProps, k: { type: 'integer', minimum: 1, maximum: 1000, default: 10 }, filter },
-    ...oneQuery,
+    properties: {
+      ...queryProps, vectors: batchOf(vector), inputs: batchOf(rawInput), ids: batchOf(id),
+      k: { type: 'integer', minimum: 1, maximum: 1000, default: 10 }, filter,
+    },
+    oneOf: [...oneQuery.oneOf, { required: ['vectors'] }, { required: ['inputs'] }, { required: ['ids'] }],
     additionalProperties: false,
   },
   response: {
-    200: { type: 'object', properties: { results: { type: 'array', items: hit } } },
+    200: {
+      type: 'object',
+      properties: { results: { anyOf: [{ type: 'array', items: hit }, { type: 'array', items: { type: 'array', items: hit } }] } },
+    },
     '4xx': errorReply,
   },
 } as const;

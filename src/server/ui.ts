@@ -1,11 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { embed } from '../models/embed.js';
 import { sampleSize } from '../data/dataset.js';
 import { imagePng } from '../report/png.js';
-import { project2d } from '../report/projection.js';
 import type { ServeContext } from './context.js';
+import { computeLayout, LAYOUT_MAX_POINTS, readRunLayout, runLayoutKey, writeRunLayout, type Layout } from './layout.js';
 import { errorReply } from './schemas.js';
 
 /** Where the UI's static files are: `src/web/` of the package (kept out of the TypeScript build). */
@@ -17,19 +16,24 @@ const ASSETS: Record<string, [string, string]> = {
   '/app.css': ['app.css', 'text/css; charset=utf-8'],
 };
 
-/** The projector's layout: evenly spaced items, their 2-D UMAP coordinates and labels. */
-interface Layout {
-  points: { id: number; x: number; y: number; label: number }[];
-  classNames: string[] | null;
-  thumbnails: boolean;
+/** Options of {@link registerUi}. */
+export interface UiOptions {
+  /** Items shown by the projector at most. Default 1000. */
+  maxPoints?: number;
+  /**
+   * The run folder: the layout is read from its `layout.json` when that was made for the current
+   * index (by `akin index build` or an earlier request), else computed once and written there.
+   */
+  runDir?: string;
 }
 
 /**
  * Registers the browser projector: the static page (`/`, `/app.js`, `/app.css`), `GET /api/points`
- * (a seeded UMAP layout of up to `maxPoints` indexed items) and `GET /api/thumb/:id` (an item's image
- * as PNG). Needs the context's `items` (raw inputs); without them the API routes answer 404.
+ * (a seeded UMAP layout of up to `maxPoints` indexed items, cached in the run folder) and
+ * `GET /api/thumb/:id` (an item's image as PNG). Needs the context's `items` (raw inputs); without
+ * them the API routes answer 404.
  */
-export function registerUi(app: FastifyInstance, ctx: ServeContext, { maxPoints = 1000 }: { maxPoints?: number } = {}): void {
+export function registerUi(app: FastifyInstance, ctx: ServeContext, { maxPoints = LAYOUT_MAX_POINTS, runDir }: UiOptions = {}): void {
   for (const [url, [file, type]] of Object.entries(ASSETS)) {
     const path = `${WEB_DIR}${file}`;
     const body = existsSync(path) ? readFileSync(path) : null;
@@ -41,20 +45,19 @@ export function registerUi(app: FastifyInstance, ctx: ServeContext, { maxPoints 
 
   const items = ctx.items;
   let layout: Promise<Layout> | null = null;
-  const computeLayout = async (): Promise<Layout> => {
-    const ds = items!;
-    const m = Math.min(ds.count, maxPoints);
-    const rows = Array.from({ length: m }, (_, i) => Math.floor((i * ds.count) / m));
-    const size = sampleSize(ds);
-    const feats = new Float32Array(m * size);
-    rows.forEach((r, i) => feats.set(ds.features.subarray(r * size, (r + 1) * size), i * size));
-    const { embeddings, dim } = await embed(ctx.model, feats, m, ds.shape);
-    const xy = project2d(embeddings, dim, { seed: 0 });
-    return {
-      points: rows.map((r, i) => ({ id: r, x: xy[2 * i], y: xy[2 * i + 1], label: ds.labels[r] })),
-      classNames: ds.classNames ?? null,
-      thumbnails: ds.shape.length >= 2,
-    };
+  const loadLayout = async (): Promise<Layout> => {
+    const cached = runDir ? readRunLayout(runDir, maxPoints) : null;
+    if (cached) return cached;
+    const key = runDir ? runLayoutKey(runDir, maxPoints) : null;
+    const fresh = await computeLayout(ctx.model, items!, maxPoints);
+    if (runDir && key) {
+      try {
+        writeRunLayout(runDir, fresh, key);
+      } catch (e) {
+        app.log.warn(`could not cache the projector layout in ${runDir}: ${(e as Error).message}`);
+      }
+    }
+    return fresh;
   };
 
   const noItems = { error: { code: 'E_NO_ITEMS', message: "the server has no raw items for this index: build it with 'akin index build' from the run's data" } };
@@ -75,7 +78,7 @@ export function registerUi(app: FastifyInstance, ctx: ServeContext, { maxPoints 
     },
   }, async (_req, reply) => {
     if (!items) return reply.status(404).send(noItems);
-    layout ??= computeLayout();
+    layout ??= loadLayout();
     try {
       return await layout;
     } catch (e) {
