@@ -35,6 +35,7 @@ const CASES: [string, (o: akin.losses.RegularizerOptions) => WeightLoss, (w: num
   ['LargeMarginSoftmaxLoss', (o) => new L.LargeMarginSoftmaxLoss({ numClasses: NC, embeddingSize: D, ...o }), transpose],
   ['SubCenterArcFaceLoss', (o) => new L.SubCenterArcFaceLoss({ numClasses: NC, embeddingSize: D, subCenters: 2, ...o }), transpose],
   ['NormalizedSoftmaxLoss', (o) => new L.NormalizedSoftmaxLoss({ numClasses: NC, embeddingSize: D, ...o }), transpose],
+  ['SoftTripleLoss', (o) => new L.SoftTripleLoss({ numClasses: NC, embeddingSize: D, centersPerClass: 2, ...o }), transpose],
   ['ProxyAnchorLoss', (o) => new L.ProxyAnchorLoss({ numClasses: NC, embeddingSize: D, ...o }), (w) => w],
   ['ProxyNCALoss', (o) => new L.ProxyNCALoss({ numClasses: NC, embeddingSize: D, ...o }), (w) => w],
 ];
