@@ -24,17 +24,28 @@ export interface CatalogueEntry extends ComponentInfo {
 }
 
 /**
- * The class names of each family, sorted: the registries' names, and for samplers (which configs do
- * not build) the classes the samplers module exports.
+ * Components that wrap others and so live outside their family's registry: MaximumLossMiner picks a
+ * sub-batch instead of index tuples, BatchedDistance tiles a registered distance. Both have their own
+ * `fromConfig`.
+ */
+const UNREGISTERED: Partial<Record<Family, readonly string[]>> = {
+  miners: ['MaximumLossMiner'],
+  distances: ['BatchedDistance'],
+};
+
+/**
+ * The class names of each family, sorted: the registries' names plus {@link UNREGISTERED}, and for
+ * samplers (which configs do not build) the classes the samplers module exports.
  */
 export function registeredNames(): Record<Family, string[]> {
   const samplerClasses = Object.entries(samplers)
     .filter(([, v]) => typeof v === 'function' && /^class\b/.test(Function.prototype.toString.call(v)))
     .map(([name]) => name)
     .sort();
+  const withExtra = (family: Family, names: string[]): string[] => [...names, ...(UNREGISTERED[family] ?? [])].sort();
   return {
-    losses: losses.names(), miners: miners.names(), reducers: reducers.names(),
-    regularizers: regularizers.names(), distances: distances.names(), samplers: samplerClasses,
+    losses: losses.names(), miners: withExtra('miners', miners.names()), reducers: reducers.names(),
+    regularizers: regularizers.names(), distances: withExtra('distances', distances.names()), samplers: samplerClasses,
   };
 }
 

@@ -70,6 +70,7 @@ export const METADATA: Readonly<Record<Family, Readonly<Record<string, Component
   miners: {
     AngularMiner: { summary: 'Triplets whose angle at the negative exceeds a threshold.', paper: P.angular },
     BatchEasyHardMiner: { summary: 'Per anchor, the easiest or hardest (or semi-hard) positive and negative.', paper: 'Xuan, Stylianou & Pless 2020, *Improved Embeddings with Easy Positive Triplet Mining* (WACV)' },
+    MaximumLossMiner: { summary: 'Of several random sub-batches, keeps the one with the largest loss.', paper: null },
     BatchHardMiner: { summary: 'Per anchor, the farthest positive and the closest negative.', paper: P.hermans },
     DistanceWeightedMiner: { summary: 'Negatives drawn with weights inverse to the density of distances on the unit sphere.', paper: P.samplingMatters },
     EmbeddingsAlreadyPackagedAsTriplets: { summary: 'Reads the batch as consecutive (anchor, positive, negative) rows.', paper: null },
@@ -100,6 +101,7 @@ export const METADATA: Readonly<Record<Family, Readonly<Record<string, Component
   distances: {
     CosineSimilarity: { summary: 'Cosine similarity (dot product of normalised vectors).', paper: null },
     DotProductSimilarity: { summary: 'Dot product, of normalised vectors by default.', paper: null },
+    BatchedDistance: { summary: 'Computes any distance tile by tile over large inputs, handing each tile to a callback.', paper: null },
     LpDistance: { summary: 'p-norm distance (optionally raised to a power), of normalised vectors by default.', paper: null },
     SNRDistance: { summary: 'Signal-to-noise ratio: variance of the difference over the variance of the anchor.', paper: P.snr },
   },
