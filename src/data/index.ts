@@ -9,3 +9,4 @@ export * from './npy.js';
 export * from './csv.js';
 export * from './tabular.js';
 export * from './vectors.js';
+export * from './augment.js';

@@ -142,3 +142,70 @@ function classSet(classes: Iterable<number>, option: string): Set<number> {
   if (set.size === 0) throw new ConfigError(`option '${option}' must name at least one class`);
   return set;
 }
+
+/** Options of {@link classKFold}. */
+export interface ClassKFoldOptions {
+  /** Number of folds, at least 2 and at most the number of classes. Required. */
+  folds: number;
+  /** Shuffle the classes before grouping them (else ascending order). Default: no shuffle. */
+  random?: Random;
+}
+
+/** One fold of {@link classKFold}. */
+export interface ClassFold {
+  /** The fold's index, 0-based. */
+  fold: number;
+  /** Classes trained on in this fold. */
+  trainClasses: number[];
+  /** Classes held out for validation in this fold (every sample of them). */
+  validationClasses: number[];
+  train: Dataset;
+  validation: Dataset;
+}
+
+const kFoldSchema = z.object({ folds: z.number().int().min(2), random: randomSchema.optional() }).strict();
+
+/**
+ * Groups `classes` into `folds` contiguous, near-equal groups (sizes differ by at most one; larger
+ * groups first), after shuffling them when `random` is given. Group f is fold f's validation classes.
+ */
+export function classFoldGroups(classes: number[], folds: number, random?: Random): number[][] {
+  const order = classes.slice().sort((a, b) => a - b);
+  if (random) shuffleInPlace(order, random);
+  const groups: number[][] = [];
+  const base = Math.floor(order.length / folds);
+  const extra = order.length % folds;
+  let at = 0;
+  for (let f = 0; f < folds; f++) {
+    const n = base + (f < extra ? 1 : 0);
+    groups.push(order.slice(at, at + n));
+    at += n;
+  }
+  return groups;
+}
+
+/**
+ * Class-disjoint k-fold cross-validation ("A Metric Learning Reality Check", Musgrave et al. 2020):
+ * the classes of `ds` are split into `folds` groups; fold f validates on every sample of group f and
+ * trains on the samples of the other groups. Hyperparameters chosen by the mean validation score over
+ * the folds are chosen for classes the network was not trained on, as zero-shot retrieval demands.
+ *
+ * @throws ConfigError when `folds` is below 2 or above the number of classes
+ */
+export function classKFold(ds: Dataset, options: ClassKFoldOptions): ClassFold[] {
+  const o = parseOptions('classKFold', kFoldSchema, options);
+  const classes = classesOf(ds);
+  if (o.folds > classes.length) {
+    throw new ConfigError(`classKFold: option 'folds' (${o.folds}) is more than the ${classes.length} classes of the dataset`);
+  }
+  return classFoldGroups(classes, o.folds, o.random).map((held, fold) => {
+    const heldSet = new Set(held);
+    return {
+      fold,
+      trainClasses: classes.filter((c) => !heldSet.has(c)),
+      validationClasses: held.slice().sort((a, b) => a - b),
+      train: filterClasses(ds, (l) => !heldSet.has(l)),
+      validation: filterClasses(ds, (l) => heldSet.has(l)),
+    };
+  });
+}

@@ -26,21 +26,35 @@ interface TensorManifestEntry {
   length: number;
 }
 
+/** What a checkpoint holds besides the model and its optimiser. */
+export interface CheckpointExtras {
+  /** A second optimiser, for the loss's own weights (`lossLearningRate`); saved as `loss-optimizer`. */
+  lossOptimizer?: tf.Optimizer | null;
+  /** Trainable weights outside the model (a loss's proxies, a projection head); saved as `extra-weights`. */
+  extraWeights?: tf.Variable[];
+}
+
 /**
- * Writes a checkpoint directory atomically: model weights, optimiser state (moments, step count) and
- * the training state. A crash while writing leaves the previous checkpoint intact.
+ * Writes a checkpoint directory atomically: model weights, optimiser state (moments, step count), the
+ * weights and optimiser of the loss when it has its own, and the training state. A crash while
+ * writing leaves the previous checkpoint intact.
  */
 export async function saveCheckpoint(
   dir: string,
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
   state: TrainState,
+  extras: CheckpointExtras = {},
 ): Promise<void> {
   const modelWeights = model.weights.map((w) => ({ name: w.originalName, tensor: w.read() }));
   const optWeights = await optimizer.getWeights();
+  const lossOptWeights = extras.lossOptimizer ? await extras.lossOptimizer.getWeights() : null;
+  const extraWeights = (extras.extraWeights ?? []).map((v) => ({ name: v.name, tensor: v as tf.Tensor }));
   await replaceDirAtomic(dir, async (tmp) => {
     await writeTensors(join(tmp, 'model'), modelWeights);
     await writeTensors(join(tmp, 'optimizer'), optWeights);
+    if (lossOptWeights) await writeTensors(join(tmp, 'loss-optimizer'), lossOptWeights);
+    if (extraWeights.length > 0) await writeTensors(join(tmp, 'extra-weights'), extraWeights);
     writeJsonAtomic(join(tmp, 'state.json'), state);
   });
 }
@@ -50,8 +64,16 @@ export function hasCheckpoint(dir: string): boolean {
   return ['model.json', 'model.bin', 'optimizer.json', 'optimizer.bin', 'state.json'].every((f) => existsSync(join(dir, f)));
 }
 
-/** Restores weights and optimiser state in place and returns the training state. */
-export async function loadCheckpoint(dir: string, model: tf.LayersModel, optimizer: tf.Optimizer): Promise<TrainState> {
+/**
+ * Restores weights and optimiser state in place (and the extras saved with them) and returns the
+ * training state.
+ */
+export async function loadCheckpoint(
+  dir: string,
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  extras: CheckpointExtras = {},
+): Promise<TrainState> {
   if (!hasCheckpoint(dir)) throw new DataError(`no complete checkpoint in ${dir}`);
   const modelTensors = readTensors(join(dir, 'model'));
   if (modelTensors.length !== model.weights.length) {
@@ -67,6 +89,19 @@ export async function loadCheckpoint(dir: string, model: tf.LayersModel, optimiz
   modelTensors.forEach((t) => t.tensor.dispose());
   const optTensors = readTensors(join(dir, 'optimizer'));
   await optimizer.setWeights(optTensors);
+  if (extras.lossOptimizer && existsSync(join(dir, 'loss-optimizer.json'))) {
+    await extras.lossOptimizer.setWeights(readTensors(join(dir, 'loss-optimizer')));
+  }
+  const vars = extras.extraWeights ?? [];
+  if (vars.length > 0 && existsSync(join(dir, 'extra-weights.json'))) {
+    const saved = readTensors(join(dir, 'extra-weights'));
+    if (saved.length !== vars.length || saved.some((t, i) => t.tensor.shape.join('x') !== vars[i].shape.join('x'))) {
+      saved.forEach((t) => t.tensor.dispose());
+      throw new DataError(`checkpoint ${dir}: the saved weights outside the model (loss, projection head) do not match (${vars.map((v) => `[${v.shape}]`).join(', ')}): was it made with another loss or head config?`);
+    }
+    vars.forEach((v, i) => v.assign(saved[i].tensor));
+    saved.forEach((t) => t.tensor.dispose());
+  }
   return JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as TrainState;
 }
 

@@ -7,4 +7,7 @@ export type { EarlyStoppingOptions } from './early-stopping.js';
 export { makeOptimizer, OPTIMIZER_NAMES } from './optimizers.js';
 export type { OptimizerName } from './optimizers.js';
 export { saveCheckpoint, loadCheckpoint, hasCheckpoint } from './checkpoint.js';
-export type { TrainState } from './checkpoint.js';
+export type { TrainState, CheckpointExtras } from './checkpoint.js';
+export { learningRateAt, parseLrSchedule, setLearningRate, getLearningRate, lrScheduleSchema } from './schedules.js';
+export type { LrScheduleOptions, LrScheduleConfig } from './schedules.js';
+export type { WeightDecayMode } from './step.js';

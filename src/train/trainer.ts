@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { parseOptions } from '../core/options.js';
+import { ConfigError } from '../core/errors.js';
 import { createRandom, type Random } from '../core/random.js';
 import type { Dataset } from '../data/dataset.js';
 import { sampleSize } from '../data/dataset.js';
@@ -10,10 +11,15 @@ import type { BaseMetricLoss } from '../losses/base-loss.js';
 import type { BaseMiner } from '../miners/base-miner.js';
 import { MPerClassSampler } from '../samplers/m-per-class.js';
 import { loadModel, saveModel } from '../models/io.js';
+import { ImageAugmenter, type ImageAugmentOptions } from '../data/augment.js';
 import { makeOptimizer, type OptimizerName } from './optimizers.js';
 import { JsonlLogger, ProgressCallback, type Callback, type EpochLogs } from './callbacks.js';
 import { improves, parseEarlyStopping, type EarlyStoppingOptions } from './early-stopping.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.js';
+import { learningRateAt, parseLrSchedule, setLearningRate, type LrScheduleOptions } from './schedules.js';
+import {
+  applyDecoupledDecay, decayedVariables, l2Penalty, makeLossOptimizer, optimiserStep, weightDecaySchema, type WeightDecayMode,
+} from './step.js';
 
 /** Everything `Trainer.fit` takes. Only `model`, `loss` and `data` are required. */
 export interface FitOptions {
@@ -39,8 +45,51 @@ export interface FitOptions {
   batches?: (epoch: number, random: Random) => Int32Array[];
   /** Optimiser name or instance. Default `'adam'`. */
   optimizer?: OptimizerName | tf.Optimizer;
-  /** Learning rate for a named optimiser. Default `1e-3`. */
+  /** Learning rate for a named optimiser (the base rate of `lrSchedule`). Default `1e-3`. */
   learningRate?: number;
+  /**
+   * Learning-rate schedule, evaluated before every step: `{ type: 'constant' | 'cosine' | 'step',
+   * warmupEpochs, minFactor, stepEpochs, gamma }` (see {@link LrScheduleOptions}). Default: constant.
+   * The rate of the loss's own weights follows the same curve, scaled to `lossLearningRate`.
+   */
+  lrSchedule?: LrScheduleOptions | null;
+  /** Weight decay of the model's kernels (rank >= 2 weights). Default `0`. */
+  weightDecay?: number;
+  /**
+   * `'decoupled'` (default; AdamW: `w -= lr * weightDecay * w` after each step) or `'l2'` (the penalty
+   * `weightDecay / 2 * |w|^2` added to the loss, as PyTorch's `Adam(weight_decay)`). See {@link WeightDecayMode}.
+   */
+  weightDecayMode?: WeightDecayMode;
+  /**
+   * Learning rate of the loss's own trainable weights (proxies, class weights), stepped by a separate
+   * optimiser of the same kind. Default: the model's learning rate (one optimiser for both).
+   */
+  lossLearningRate?: number;
+  /**
+   * Augmentation of training batches (images `[h, w, c]` only): an {@link ImageAugmenter} or its
+   * options. Validation and evaluation never see augmented images. Default: none.
+   */
+  augment?: ImageAugmenter | ImageAugmentOptions | null;
+  /**
+   * Views per sampled image (default `1`). With `2`, each image of a batch is augmented twice
+   * independently and the model embeds both: the loss sees `2 x batchSize` embeddings with the class
+   * labels repeated (SupCon's two-view batches), and `selfSupervised` can pair the views.
+   */
+  views?: number;
+  /**
+   * A self-supervised term (SimCLR-style) over the views: `loss` is computed with each sample's own
+   * index as its label, so its views are the positives and every other image a negative, and added to
+   * the supervised loss with `weight` (default `1`). Needs `views >= 2`.
+   */
+  selfSupervised?: { loss: BaseMetricLoss; weight?: number } | null;
+  /** Weight of the supervised `loss` in the total. `0` trains on `selfSupervised` alone. Default `1`. */
+  lossWeight?: number;
+  /**
+   * A projection head used only for training (SimCLR's `g`, Chen et al. 2020): the losses see
+   * `head(model(x))`, while `model` (what is evaluated, saved and exported) stays the embedding. The
+   * head is trained with the model's optimiser and saved in checkpoints, not in the model.
+   */
+  head?: tf.LayersModel | null;
   /** Maximum number of epochs. Default `10`. */
   epochs?: number;
   /**
@@ -83,6 +132,10 @@ const numbers = z
     m: z.number().int().min(1).optional(),
     samplesPerEpoch: z.number().int().min(1).optional(),
     learningRate: z.number().positive().default(1e-3),
+    lossLearningRate: z.number().positive().optional(),
+    ...weightDecaySchema.shape,
+    views: z.number().int().min(1).max(16).default(1),
+    lossWeight: z.number().min(0).default(1),
     epochs: z.number().int().min(1).default(10),
     seed: z.number().int().default(0),
     restoreBest: z.boolean().default(true),
@@ -105,7 +158,18 @@ export class Trainer {
     const { model, loss, data } = options;
     const miner = options.miner ?? null;
     const es = options.earlyStopping ? parseEarlyStopping(options.earlyStopping) : null;
-    const optimizer = typeof options.optimizer === 'object' ? options.optimizer : makeOptimizer(options.optimizer ?? 'adam', o.learningRate);
+    const schedule = parseLrSchedule(options.lrSchedule);
+    const augmenter = makeAugmenter(options.augment);
+    const ssl = options.selfSupervised ?? null;
+    if (ssl && o.views < 2) throw new ConfigError("Trainer.fit: 'selfSupervised' needs 'views' >= 2 (two augmented views of each image)");
+    if (!ssl && o.lossWeight === 0) throw new ConfigError("Trainer.fit: 'lossWeight' is 0 and there is no 'selfSupervised' loss: nothing to train");
+    const ownOptimizer = typeof options.optimizer !== 'object';
+    const optimizer = ownOptimizer ? makeOptimizer((options.optimizer as OptimizerName | undefined) ?? 'adam', o.learningRate) : (options.optimizer as tf.Optimizer);
+    const baseLr = ownOptimizer ? o.learningRate : getBaseLearningRate(optimizer);
+    const head = options.head ?? null;
+    const lossVars = [...loss.trainableWeights, ...(ssl ? ssl.loss.trainableWeights : [])];
+    const lossOptimizer = lossVars.length > 0 ? makeLossOptimizer(optimizer, options.optimizer, o.lossLearningRate) : optimizer;
+    const lossBaseLr = o.lossLearningRate ?? baseLr;
     const callbacks: Callback[] = [...(options.callbacks ?? [])];
     if (o.progress) callbacks.push(new ProgressCallback());
     if (options.runDir) callbacks.push(new JsonlLogger(join(options.runDir, 'log.jsonl')));
@@ -120,8 +184,11 @@ export class Trainer {
 
     let state: TrainState = { epoch: -1, history: [], best: null, bestEpoch: -1, wait: 0 };
     let bestWeights: tf.Tensor[] | null = null;
+    const variablesOf = (net: tf.LayersModel | null): tf.Variable[] => (net ? net.trainableWeights.map((w) => w.read() as tf.Variable) : []);
+    const headVars = variablesOf(head);
+    const extras = { lossOptimizer: lossOptimizer === optimizer ? null : lossOptimizer, extraWeights: [...lossVars, ...headVars] };
     if (o.resume && checkpointDir && hasCheckpoint(checkpointDir)) {
-      state = await loadCheckpoint(checkpointDir, model, optimizer);
+      state = await loadCheckpoint(checkpointDir, model, optimizer, extras);
       if (es && bestDir && existsSync(bestDir) && o.restoreBest) {
         const best = await loadModel(bestDir);
         bestWeights = best.getWeights().map((w) => w.clone());
@@ -129,38 +196,51 @@ export class Trainer {
       }
     }
     const startEpoch = state.epoch + 1;
-    const vars = (): tf.Variable[] => [
-      ...model.trainableWeights.map((w) => w.read() as tf.Variable),
-      ...loss.trainableWeights,
-    ];
+    const modelVars = (): tf.Variable[] => [...variablesOf(model), ...headVars];
+    const decayed = o.weightDecay > 0 ? decayedVariables(modelVars()) : [];
 
     const firstBatches = makeBatches(startEpoch, createRandom(epochSeed(o.seed, startEpoch)));
-    for (const cb of callbacks) await cb.onTrainBegin?.({ epochs: o.epochs, stepsPerEpoch: firstBatches.length, startEpoch });
+    const stepsPerEpoch = firstBatches.length;
+    for (const cb of callbacks) await cb.onTrainBegin?.({ epochs: o.epochs, stepsPerEpoch, startEpoch });
 
     let stoppedEarly = false;
     let epoch = startEpoch;
     for (; epoch < o.epochs; epoch++) {
       const t0 = performance.now();
       const batches = epoch === startEpoch ? firstBatches : makeBatches(epoch, createRandom(epochSeed(o.seed, epoch)));
+      const augRandom = createRandom(epochSeed(o.seed, epoch) ^ 0x5bd1e995);
       for (const cb of callbacks) await cb.onEpochBegin?.(epoch);
       let lossSum = 0;
+      let lr = baseLr;
       const minerStats: Record<string, number> = {};
       for (let step = 0; step < batches.length; step++) {
-        const idx = batches[step];
-        const { x, labels } = makeBatch(data, idx, size);
-        const cost = optimizer.minimize(() => {
-          const emb = model.apply(x, { training: true }) as tf.Tensor2D;
-          const tuples = miner ? miner.mine(emb, labels) : undefined;
-          return loss.compute(emb, labels, tuples);
-        }, true, vars());
+        lr = learningRateAt(schedule, baseLr, epoch * stepsPerEpoch + step, stepsPerEpoch, o.epochs);
+        if (schedule.type !== 'constant' || schedule.warmupEpochs > 0) {
+          setLearningRate(optimizer, lr);
+          if (lossOptimizer !== optimizer) setLearningRate(lossOptimizer, (lr / baseLr) * lossBaseLr);
+        }
+        const { x, labels, instances } = makeBatch(data, batches[step], size, o.views, augmenter, augRandom);
+        const cost = optimiserStep(() => {
+          const out = model.apply(x, { training: true }) as tf.Tensor2D;
+          const emb = head ? (head.apply(out, { training: true }) as tf.Tensor2D) : out;
+          let total: tf.Scalar = tf.scalar(0);
+          if (o.lossWeight > 0) {
+            const tuples = miner ? miner.mine(emb, labels) : undefined;
+            total = tf.mul(loss.compute(emb, labels, tuples), o.lossWeight);
+          }
+          if (ssl) total = tf.add(total, tf.mul(ssl.loss.compute(emb, instances), ssl.weight ?? 1));
+          if (o.weightDecayMode === 'l2' && decayed.length > 0) total = tf.add(total, l2Penalty(decayed, o.weightDecay));
+          return total;
+        }, modelVars(), lossVars, optimizer, lossOptimizer);
         x.dispose();
-        const value = (await cost!.data())[0];
-        cost!.dispose();
+        if (o.weightDecayMode === 'decoupled' && decayed.length > 0) applyDecoupledDecay(decayed, lr, o.weightDecay);
+        const value = (await cost.data())[0];
+        cost.dispose();
         lossSum += value;
-        if (miner) for (const [k, v] of Object.entries(miner.records)) minerStats[k] = (minerStats[k] ?? 0) + v;
+        if (miner && o.lossWeight > 0) for (const [k, v] of Object.entries(miner.records)) minerStats[k] = (minerStats[k] ?? 0) + v;
         for (const cb of callbacks) await cb.onBatchEnd?.(step, { loss: value });
       }
-      const logs: EpochLogs = { loss: lossSum / Math.max(1, batches.length) };
+      const logs: EpochLogs = { loss: lossSum / Math.max(1, batches.length), lr };
       for (const [k, v] of Object.entries(minerStats)) logs[`miner_${k}`] = v / batches.length;
       const every = options.validation?.every ?? 1;
       if (options.validation && ((epoch + 1) % every === 0 || epoch === o.epochs - 1)) {
@@ -186,7 +266,7 @@ export class Trainer {
       }
       state.epoch = epoch;
       state.history.push({ epoch, ...logs });
-      if (checkpointDir) await saveCheckpoint(checkpointDir, model, optimizer, state);
+      if (checkpointDir) await saveCheckpoint(checkpointDir, model, optimizer, state, extras);
       for (const cb of callbacks) if ((await cb.onEpochEnd?.(epoch, logs)) === 'stop') stop = true;
       if (stop) {
         stoppedEarly = true;
@@ -200,7 +280,9 @@ export class Trainer {
     bestWeights?.forEach((w) => w.dispose());
     const epochsRun = epoch - startEpoch;
     for (const cb of callbacks) await cb.onTrainEnd?.({ epochsRun, stoppedEarly });
-    if (typeof options.optimizer !== 'object') optimizer.dispose();
+    if (ownOptimizer) optimizer.dispose();
+    else setLearningRate(optimizer, baseLr);
+    if (lossOptimizer !== optimizer) lossOptimizer.dispose();
     return {
       history: state.history,
       epochsRun,
@@ -224,12 +306,38 @@ function epochSeed(seed: number, epoch: number): number {
   return (Math.imul(seed, 1000003) + epoch * 7919 + 17) >>> 0;
 }
 
-function makeBatch(data: Dataset, idx: Int32Array, size: number): { x: tf.Tensor; labels: Int32Array } {
+function makeAugmenter(spec: ImageAugmenter | ImageAugmentOptions | null | undefined): ImageAugmenter | null {
+  if (!spec) return null;
+  const aug = spec instanceof ImageAugmenter ? spec : new ImageAugmenter(spec);
+  return aug.isIdentity ? null : aug;
+}
+
+/** The learning rate an optimiser instance was built with (the base of a schedule). */
+function getBaseLearningRate(optimizer: tf.Optimizer): number {
+  const lr = (optimizer as unknown as { learningRate?: number }).learningRate;
+  return typeof lr === 'number' && lr > 0 ? lr : 1e-3;
+}
+
+/**
+ * The batch tensor for dataset rows `idx`: `views` copies of the rows one after another (each copy
+ * augmented independently when there is an augmenter), their class labels, and their instance labels
+ * (position in `idx`, the same for every view of a row).
+ */
+function makeBatch(
+  data: Dataset, idx: Int32Array, size: number, views: number, augmenter: ImageAugmenter | null, random: Random,
+): { x: tf.Tensor; labels: Int32Array; instances: Int32Array } {
   const buf = new Float32Array(idx.length * size);
-  const labels = new Int32Array(idx.length);
-  for (let i = 0; i < idx.length; i++) {
-    buf.set(data.features.subarray(idx[i] * size, (idx[i] + 1) * size), i * size);
-    labels[i] = data.labels[idx[i]];
+  for (let i = 0; i < idx.length; i++) buf.set(data.features.subarray(idx[i] * size, (idx[i] + 1) * size), i * size);
+  const n = idx.length * views;
+  const labels = new Int32Array(n);
+  const instances = new Int32Array(n);
+  const all = views === 1 && !augmenter ? buf : new Float32Array(n * size);
+  for (let v = 0; v < views; v++) {
+    if (all !== buf) all.set(augmenter ? augmenter.apply(buf, idx.length, data.shape, random) : buf, v * idx.length * size);
+    for (let i = 0; i < idx.length; i++) {
+      labels[v * idx.length + i] = data.labels[idx[i]];
+      instances[v * idx.length + i] = i;
+    }
   }
-  return { x: tf.tensor(buf, [idx.length, ...data.shape]), labels };
+  return { x: tf.tensor(all, [n, ...data.shape]), labels, instances };
 }
