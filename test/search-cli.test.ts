@@ -1,12 +1,13 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as akin from 'akin';
 import { initBackend } from './helpers.js';
+import { startPgServer } from './search-pglite.js';
 
 const BIN = fileURLToPath(new URL('../../bin/akin.js', import.meta.url));
 let runDir: string;
@@ -15,9 +16,9 @@ let embeddings: Float32Array;
 let dim: number;
 
 /** Runs the CLI (bounded to 120 s); resolves with its exit code and output. */
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [BIN, '--backend', 'cpu', ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+    const p = spawn(process.execPath, [BIN, '--backend', 'cpu', ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000, env });
     let stdout = '', stderr = '';
     p.stdout.on('data', (d) => (stdout += d));
     p.stderr.on('data', (d) => (stderr += d));
@@ -89,4 +90,69 @@ test('akin index build, then akin search --id and --query agree with brute force
   const exposed = await cli(['serve', '--run', runDir, '--host', '0.0.0.0']);
   assert.equal(exposed.code, 2);
   assert.match(exposed.stderr, /pass --token/);
+});
+
+test('akin index build --kind pgvector, then akin search and akin serve use the index saved with the run', { timeout: 300_000 }, async () => {
+  const pg = await startPgServer();
+  try {
+    const bad = await cli(['index', 'build', '--run', runDir, '--table', 'x']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--pg-url and --table apply to --kind pgvector/);
+
+    const built = await cli(['index', 'build', '--run', runDir, '--kind', 'pgvector', '--pg-url', pg.url, '--table', 'akin_cli_items']);
+    assert.equal(built.code, 0, built.stderr);
+    assert.match(built.stderr, /indexed 5000 'unseen' items \(dim 8, pgvector in table akin_cli_items, cosine\)/);
+    const manifest = JSON.parse(readFileSync(join(runDir, 'index', 'index.json'), 'utf8'));
+    assert.equal(manifest.kind, 'pgvector');
+    assert.equal(manifest.params.table, 'akin_cli_items');
+    assert.equal(manifest.params.annIndex, 'hnsw', 'an HNSW index by default');
+    assert.ok(!JSON.stringify(manifest).includes('test-password'), 'no password in the run folder');
+    assert.ok(existsSync(join(runDir, 'layout.json')), 'the projector layout is cached by the build');
+
+    // Later commands take the password from the environment, as psql does.
+    const env = { ...process.env, PGPASSWORD: 'test-password' };
+    const byId = await cli(['search', '--run', runDir, '--id', '17', '--k', '4', '--json'], env);
+    assert.equal(byId.code, 0, byId.stderr);
+    const hits = (JSON.parse(byId.stdout) as { results: { id: number; metadata: { label: number } }[] }[])[0].results;
+    const truth = expected(embeddings.subarray(17 * dim, 18 * dim), 4, 17);
+    // Approximate (HNSW) search: nearly all of the true neighbours, best first.
+    assert.ok(hits.filter((h) => truth.includes(h.id)).length >= 3, `${JSON.stringify(hits.map((h) => h.id))} vs ${JSON.stringify(truth)}`);
+    for (const h of hits) assert.equal(h.metadata.label, ds.labels[h.id]);
+    const filtered = await cli(['search', '--run', runDir, '--id', '17', '--k', '3', '--filter', '{"label": 9}', '--json'], env);
+    assert.equal(filtered.code, 0, filtered.stderr);
+    for (const h of (JSON.parse(filtered.stdout) as { results: { metadata: { label: number } }[] }[])[0].results) assert.equal(h.metadata.label, 9);
+
+    const layoutBefore = statSync(join(runDir, 'layout.json')).mtimeMs;
+    const serve = spawn(process.execPath, [BIN, '--backend', 'cpu', 'serve', '--run', runDir, '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'], env, timeout: 120_000 });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let err = '';
+        serve.stderr.on('data', (d) => {
+          err += d;
+          const m = /serving 5000 items \(pgvector\) at (http:\/\/127\.0\.0\.1:\d+)\//.exec(err);
+          if (m) resolve(m[1]);
+        });
+        serve.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${err}`)));
+      });
+      const res = await fetch(`${url}/search`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ids: [17, 250], k: 4 }), signal: AbortSignal.timeout(20_000),
+      });
+      assert.equal(res.status, 200);
+      const batch = (await res.json()) as { results: { id: number }[][] };
+      assert.equal(batch.results.length, 2);
+      assert.deepEqual(batch.results[0].map((h) => h.id), hits.map((h) => h.id), 'the server searches the same table as akin search');
+      const t0 = performance.now();
+      const pts = await fetch(`${url}/api/points`, { signal: AbortSignal.timeout(20_000) });
+      const ms = performance.now() - t0;
+      assert.equal(pts.status, 200);
+      const layout = (await pts.json()) as { points: unknown[] };
+      assert.deepEqual(layout.points, JSON.parse(readFileSync(join(runDir, 'layout.json'), 'utf8')).points);
+      assert.equal(statSync(join(runDir, 'layout.json')).mtimeMs, layoutBefore, 'served from the cache, not recomputed');
+      process.stderr.write(`note: first /api/points from the cached layout took ${ms.toFixed(0)} ms\n`);
+    } finally {
+      serve.kill('SIGTERM');
+    }
+  } finally {
+    await pg.stop();
+  }
 });
