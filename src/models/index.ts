@@ -7,3 +7,5 @@ export { saveModel, loadModel } from './io.js';
 export { embed } from './embed.js';
 export { adapter } from './adapter.js';
 export type { AdapterOptions } from './adapter.js';
+export { audioConvnet } from './audio-convnet.js';
+export type { AudioConvnetOptions } from './audio-convnet.js';
