@@ -66,7 +66,10 @@ function p2sgradRef(x: M, y: number[], W: M): number {
   return mean(sq);
 }
 
-/** PNP, literally as PML builds it (N^3 soft ranks, I_neg indexed by the positive), rows without a positive skipped. */
+/**
+ * PNP, literally as PML builds it (N^3 soft ranks, I_neg indexed by the positive): rows without a
+ * positive are skipped and the mean is over the rows that have one.
+ */
 function pnpRef(x: M, y: number[], o: { b?: number; alpha?: number; anneal?: number; variant?: string } = {}): number {
   const b = o.b ?? 2, alpha = o.alpha ?? 1, anneal = o.anneal ?? 0.01, variant = o.variant ?? 'O';
   const s = cosMat(x, x), n = x.length;
@@ -74,10 +77,11 @@ function pnpRef(x: M, y: number[], o: { b?: number; alpha?: number; anneal?: num
   const g = (r: number): number => ({
     Ds: Math.log(1 + r), Dq: 1 / (1 + r) ** alpha, Iu: (1 + r) * Math.log(1 + r), Ib: (b * r - Math.log(1 + b * r)) / b ** 2, O: r,
   } as Record<string, number>)[variant];
-  let total = 0;
+  let total = 0, queries = 0;
   for (let q = 0; q < n; q++) {
     const P = x.map((_, j) => j).filter((j) => j !== q && y[j] === y[q]);
     if (P.length === 0) continue;
+    queries++;
     P.push(q);
     let acc = 0;
     for (const i of P) {
@@ -87,7 +91,7 @@ function pnpRef(x: M, y: number[], o: { b?: number; alpha?: number; anneal?: num
     }
     total += acc / P.length;
   }
-  total /= n;
+  total /= queries;
   return variant === 'Dq' ? 1 - total : total;
 }
 
@@ -122,6 +126,12 @@ function tcmRef(x: M, y: number[], o: { pm: number; nm: number; lp?: number; lm?
   const base = avgNonZero(pos.map(([i, j]) => relu(o.pm - s[i][j]))) + avgNonZero(neg.map(([i, j]) => relu(s[i][j] - o.nm)));
   const tcm = (o.lp ?? 1) * meanNonNeg(pos.map(([i, j]) => (o.mp ?? 0.9) - s[i][j])) + (o.lm ?? 1) * meanNonNeg(neg.map(([i, j]) => s[i][j] - (o.mm ?? 0.5)));
   return base + tcm;
+}
+
+/** The TCM term alone (PML's ThresholdConsistentMarginLoss, which takes no base loss), as plain loops. */
+function tcmTermRef(x: M, y: number[], o: { lp?: number; lm?: number; mp?: number; mm?: number } = {}): number {
+  const s = cosMat(x, x), { pos, neg } = pairsOf(y);
+  return (o.lp ?? 1) * meanNonNeg(pos.map(([i, j]) => (o.mp ?? 0.9) - s[i][j])) + (o.lm ?? 1) * meanNonNeg(neg.map(([i, j]) => s[i][j] - (o.mm ?? 0.5)));
 }
 
 /** VICReg with MeanReducer: mean invariance + mean of each variance vector + covariance. */
@@ -255,6 +265,15 @@ test('PNPLoss matches PML\'s N^3 construction for every variant (paper names acc
   assert.throws(() => value(new L.PNPLoss(), X, Y, undefined, X, Y), /reference embeddings are not supported/);
 });
 
+test('PNPLoss averages over the queries that have a same-label partner (singleton classes left out)', () => {
+  // Two singleton classes among six rows: the mean is over the four rows of classes 0 and 1.
+  const ys = [0, 0, 1, 1, 2, 3];
+  for (const variant of ['O', 'Dq', 'Ib']) {
+    const got = value(new L.PNPLoss({ variant: variant as akin.losses.PNPVariant, anneal: 0.2 }), X, ys);
+    assertClose(got, pnpRef(X, ys, { variant, anneal: 0.2 }), { ...TOL, msg: variant });
+  }
+});
+
 test('RankedListLoss matches PML\'s zero-filled matrices (RLL-Simpler defaults, other options, cosine)', () => {
   // Positive distances are 0.38 to 0.68: margin 1 (alpha 1.5) and margin 0.8 with alpha 1.2 leave some above alpha - margin.
   const d = l2Mat(X, X);
@@ -278,6 +297,26 @@ test('RankedListLoss matches PML\'s zero-filled matrices (RLL-Simpler defaults, 
   const row = (dict.loss.losses!.arraySync() as number[])[4];
   assert.ok(Number.isFinite(row));
   tf.dispose([xt, dict.loss.losses!]);
+});
+
+test('ThresholdConsistentMarginLoss without a base loss is the TCM term alone (PML takes no base loss)', () => {
+  const pmlX = [[0, 1], [0.43, 0.9], [1, 0], [0.5, 0.5]];
+  const alone = new L.ThresholdConsistentMarginLoss();
+  assertClose(value(alone, pmlX, [0, 0, 1, 1]), tcmTermRef(pmlX, [0, 0, 1, 1]), TOL);
+  assertClose(value(alone, X, Y), tcmTermRef(X, Y), TOL);
+  const o = { lambdaPlus: 0.5, lambdaMinus: 2, marginPlus: 0.7, marginMinus: 0.3 };
+  assertClose(value(new L.ThresholdConsistentMarginLoss(o), X, Y), tcmTermRef(X, Y, { lp: 0.5, lm: 2, mp: 0.7, mm: 0.3 }), TOL);
+  // With a base loss: the same as adding the base loss (PML's MultipleLosses of the two).
+  const spec = { className: 'ContrastiveLoss', config: { distance: 'CosineSimilarity', posMargin: 0.8, negMargin: 0.2 } };
+  const base = new L.ContrastiveLoss({ distance: 'CosineSimilarity', posMargin: 0.8, negMargin: 0.2 });
+  assertClose(value(new L.ThresholdConsistentMarginLoss({ baseLoss: spec, ...o }), X, Y), value(base, X, Y) + value(new L.ThresholdConsistentMarginLoss(o), X, Y), TOL);
+  // No pair passes the margins: zero.
+  assert.equal(value(new L.ThresholdConsistentMarginLoss({ marginMinus: 1.5 }), X, [0, 1, 2, 3, 4, 5]), 0);
+  assert.equal(alone.trainableWeights.length, 0);
+  assert.equal('baseLoss' in alone.getConfig(), false);
+  const again = L.fromConfig({ className: 'ThresholdConsistentMarginLoss', config: alone.getConfig() });
+  assertClose(value(again, X, Y), tcmTermRef(X, Y), TOL);
+  alone.dispose();
 });
 
 test('ThresholdConsistentMarginLoss: PML\'s worked example, plain loops, miner pairs, base-loss weights', () => {
@@ -411,7 +450,7 @@ test('bad options raise errors naming them', () => {
     [() => new L.PNPLoss({ distance: 'LpDistance' }), /PNPLoss.*'distance'/],
     [() => new L.RankedListLoss({ margin: 0.4 } as akin.losses.RankedListLossOptions), /RankedListLoss.*'Tn'/],
     [() => new L.RankedListLoss({ margin: 0.4, Tn: 1, imbalance: 2 }), /RankedListLoss.*'imbalance'/],
-    [() => new L.ThresholdConsistentMarginLoss({} as akin.losses.ThresholdConsistentMarginLossOptions), /ThresholdConsistentMarginLoss.*'baseLoss'/],
+    [() => new L.ThresholdConsistentMarginLoss({ baseLoss: 'NoSuchLoss' }), /NoSuchLoss/],
     [() => new L.ThresholdConsistentMarginLoss({ baseLoss: 'ContrastiveLoss', distance: 'LpDistance' }), /ThresholdConsistentMarginLoss.*'distance'/],
     [() => new L.VICRegLoss({ distance: 'LpDistance' } as akin.losses.VICRegLossOptions), /VICRegLoss.*'distance'/],
   ];

@@ -52,12 +52,11 @@ const schema = distanceLossSchema.extend({
  * `PNPLoss`). With s the cosine similarity matrix, for each query q with a same-label item and each
  * item i in P(q) = {q} and the other items with q's label, the soft number of negatives ranked above i
  * is `r_qi = sum_{j: y_j != y_q} sigmoid((s_qj - s_qi) / anneal)` (the exponent clamped to +-50, as PML).
- * The loss is `(1/N) sum_q (1/|P(q)|) sum_{i in P(q)} g(r_qi)` with g given by `variant` (for `Dq`,
- * `1 -` that mean of `1/(1 + r)^alpha`). Already reduced. Labels are required; index tuples and
- * reference embeddings are not supported (as PML). Zero losses when no item has a same-label partner.
- *
- * PML divides each query's sum by |P(q)| = 0 for a query whose label occurs once, which makes the whole
- * loss NaN; here such a query adds 0 (still counted in N). Memory is [pairs, N] instead of PML's N^3.
+ * The loss is `(1/Q) sum_q (1/|P(q)|) sum_{i in P(q)} g(r_qi)` over the Q queries with a same-label
+ * partner (a query whose label occurs once in the batch is left out, as PML) with g given by `variant`
+ * (for `Dq`, `1 -` that mean of `1/(1 + r)^alpha`). Already reduced. Labels are required; index tuples
+ * and reference embeddings are not supported (as PML). Zero losses when no item has a same-label
+ * partner. Memory is [pairs, N] instead of PML's N^3.
  */
 export class PNPLoss extends BaseMetricLoss {
   readonly className: string = 'PNPLoss';
@@ -85,16 +84,23 @@ export class PNPLoss extends BaseMetricLoss {
     const { embeddings, labels } = input;
     const n = labels.length;
     // The (query, item) pairs: every query with a same-label partner, with itself and each partner.
-    const q: number[] = [], items: number[] = [], weight: number[] = [];
+    const groups: number[][] = [];
     for (let a = 0; a < n; a++) {
       const members: number[] = [];
       for (let j = 0; j < n; j++) if (labels[j] === labels[a] && j !== a) members.push(j);
       if (members.length === 0) continue;
       members.push(a);
-      for (const i of members) { q.push(a); items.push(i); weight.push(1 / (members.length * n)); }
+      groups.push(members);
     }
-    this.records.numQueries = new Set(q).size;
-    if (q.length === 0) return this.zeroLosses();
+    // The mean is over the queries with a partner: a query whose label occurs once is left out.
+    const numQueries = groups.length;
+    this.records.numQueries = numQueries;
+    if (numQueries === 0) return this.zeroLosses();
+    const q: number[] = [], items: number[] = [], weight: number[] = [];
+    for (const members of groups) {
+      const a = members[members.length - 1];
+      for (const i of members) { q.push(a); items.push(i); weight.push(1 / (members.length * numQueries)); }
+    }
     const qa = Int32Array.from(q), ia = Int32Array.from(items);
     const negatives = new Float32Array(q.length * n);
     for (let p = 0; p < q.length; p++) for (let j = 0; j < n; j++) if (labels[j] !== labels[q[p]]) negatives[p * n + j] = 1;

@@ -14,8 +14,11 @@ import { registry } from './registry.js';
 
 /** Options of {@link ThresholdConsistentMarginLoss} (PML's keyword arguments, in camelCase). */
 export interface ThresholdConsistentMarginLossOptions extends DistanceLossOptions {
-  /** The loss the TCM term is added to (PML `base_loss`), e.g. a ContrastiveLoss. Required. */
-  baseLoss: LossSpec;
+  /**
+   * A loss to add the TCM term to, e.g. a ContrastiveLoss (not a PML option: PML 2.8.1's loss is the TCM
+   * term alone, combined with a base loss through `MultipleLosses`; this is the same sum). Default: none.
+   */
+  baseLoss?: LossSpec;
   /** Weight of the positive term. Default `1`. */
   lambdaPlus?: number;
   /** Weight of the negative term. Default `1`. */
@@ -31,7 +34,7 @@ export interface ThresholdConsistentMarginLossOptions extends DistanceLossOption
 }
 
 const schema = distanceLossSchema.extend({
-  baseLoss: lossSpecSchema,
+  baseLoss: lossSpecSchema.optional(),
   lambdaPlus: z.number().finite().default(1),
   lambdaMinus: z.number().finite().default(1),
   marginPlus: z.number().finite().default(0.9),
@@ -39,20 +42,20 @@ const schema = distanceLossSchema.extend({
 }).strict();
 
 /**
- * Threshold-consistent margin loss (Zhang et al. 2023; PML `ThresholdConsistentMarginLoss`): a base
- * loss plus a term that pushes positive pairs above `marginPlus` and negative pairs below `marginMinus`
- * in cosine similarity:
- * `base + lambdaPlus mean_{pos: s <= m+}(m+ - s) + lambdaMinus mean_{neg: s >= m-}(s - m-)`, each mean 0
- * when no pair qualifies. The pairs are the miner's (triplets split into pairs) or every pair. The base
- * loss gets the same inputs. Already reduced.
- *
- * The base loss's trainable weights are listed in {@link trainableWeights} and freed by {@link dispose}
- * (PML holds it as a sub-module). With reference embeddings the pair similarities are taken between
+ * Threshold-consistent margin loss (Zhang et al. 2023; PML `ThresholdConsistentMarginLoss`): a term
+ * that pushes positive pairs above `marginPlus` and negative pairs below `marginMinus` in cosine
+ * similarity: `lambdaPlus mean_{pos: s <= m+}(m+ - s) + lambdaMinus mean_{neg: s >= m-}(s - m-)`, each
+ * mean 0 when no pair qualifies. The pairs are the miner's (triplets split into pairs) or every pair.
+ * Already reduced. As in PML the term is meant to be added to a base loss (PML:
+ * `MultipleLosses([base, ThresholdConsistentMarginLoss()])`); the optional `baseLoss` adds one here,
+ * computed on the same inputs, and its trainable weights are listed in {@link trainableWeights} and
+ * freed by {@link dispose}. With reference embeddings the pair similarities are taken between
  * the batch and the reference set (PML indexes the batch with reference indices there).
  */
 export class ThresholdConsistentMarginLoss extends BaseMetricLoss {
   readonly className: string = 'ThresholdConsistentMarginLoss';
-  readonly baseLoss: BaseMetricLoss;
+  /** The loss the term is added to, or null (PML's loss: the term alone). */
+  readonly baseLoss: BaseMetricLoss | null;
   readonly lambdaPlus: number;
   readonly lambdaMinus: number;
   readonly marginPlus: number;
@@ -60,10 +63,10 @@ export class ThresholdConsistentMarginLoss extends BaseMetricLoss {
   readonly distance: BaseDistance;
   private readonly cosine = new CosineSimilarity();
 
-  constructor(options: ThresholdConsistentMarginLossOptions) {
+  constructor(options: ThresholdConsistentMarginLossOptions = {}) {
     super();
     const o = parseOptions('ThresholdConsistentMarginLoss', schema, options);
-    this.baseLoss = resolveLoss(o.baseLoss);
+    this.baseLoss = o.baseLoss === undefined ? null : resolveLoss(o.baseLoss);
     this.lambdaPlus = o.lambdaPlus;
     this.lambdaMinus = o.lambdaMinus;
     this.marginPlus = o.marginPlus;
@@ -74,12 +77,12 @@ export class ThresholdConsistentMarginLoss extends BaseMetricLoss {
   }
 
   override get trainableWeights(): tf.Variable[] {
-    return this.baseLoss.trainableWeights;
+    return this.baseLoss ? this.baseLoss.trainableWeights : [];
   }
 
   /** Frees the base loss's tensors. */
   override dispose(): void {
-    this.baseLoss.dispose();
+    this.baseLoss?.dispose();
   }
 
   protected computeLoss(input: LossInput): LossDict {
@@ -89,9 +92,9 @@ export class ThresholdConsistentMarginLoss extends BaseMetricLoss {
     const pairs = convertToPairs(input.indices, input.labels, input.refLabels);
     this.records.numPosPairs = pairs.anchors1.length;
     this.records.numNegPairs = pairs.anchors2.length;
-    const base = this.baseLoss.compute(input.embeddings, input.labels, input.indices, input.refEmbeddings, input.refLabels);
+    const terms: tf.Tensor[] = [];
+    if (this.baseLoss) terms.push(this.baseLoss.compute(input.embeddings, input.labels, input.indices, input.refEmbeddings, input.refLabels));
     const sim = this.cosine.matrix(input.embeddings, input.refEmbeddings);
-    const terms: tf.Tensor[] = [base];
     if (pairs.anchors1.length > 0) {
       const gap = tf.sub(this.marginPlus, gatherPairs(sim, pairs.anchors1, pairs.positives));
       terms.push(tf.mul(meanOverNonNegative(gap), this.lambdaPlus));
@@ -100,12 +103,13 @@ export class ThresholdConsistentMarginLoss extends BaseMetricLoss {
       const gap = tf.sub(gatherPairs(sim, pairs.anchors2, pairs.negatives), this.marginMinus);
       terms.push(tf.mul(meanOverNonNegative(gap), this.lambdaMinus));
     }
-    return { loss: { losses: tf.addN(terms), indices: null, reductionType: 'already_reduced' } };
+    if (terms.length === 0) return this.zeroLosses();
+    return { loss: { losses: terms.length === 1 ? terms[0] : tf.addN(terms), indices: null, reductionType: 'already_reduced' } };
   }
 
   getConfig(): Record<string, unknown> {
     return {
-      baseLoss: toConfig(this.baseLoss), lambdaPlus: this.lambdaPlus, lambdaMinus: this.lambdaMinus,
+      ...(this.baseLoss ? { baseLoss: toConfig(this.baseLoss) } : {}), lambdaPlus: this.lambdaPlus, lambdaMinus: this.lambdaMinus,
       marginPlus: this.marginPlus, marginMinus: this.marginMinus,
       distance: toConfig(this.distance), reducer: toConfig(this.reducer),
     };
