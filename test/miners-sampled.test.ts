@@ -60,7 +60,8 @@ for (const withRef of [false, true]) {
           for (let k = 0; k < ref.length; k++) {
             if (refLabels[k] === Y[i]) continue;
             const c = X[i].map((v, d) => (v + ref[j][d]) / 2);
-            const ang = Math.atan(l2(unit(X[i]), unit(ref[j]), 1e-6) / (2 * l2(unit(ref[k]), unit(c), 1e-6)));
+            // Distances between the raw embeddings: PML's pairwise_distance does not normalise.
+            const ang = Math.atan(l2(X[i], ref[j], 1e-6) / (2 * l2(ref[k], c, 1e-6)));
             angles.push(ang);
             assert.ok(Math.abs(ang - (deg * Math.PI) / 180) > 1e-5, 'ill-posed case');
             if (ang > (deg * Math.PI) / 180) { want[0].push(i); want[1].push(j); want[2].push(k); }
@@ -83,6 +84,36 @@ for (const withRef of [false, true]) {
     assert.ok(splits >= 2, 'the thresholds split the triplets');
   });
 }
+
+test('AngularMiner measures the angle on the raw embeddings (their norms matter)', () => {
+  // Rows scaled by 0.5 .. 2.3: the kept set differs from the one on normalised rows.
+  const Xs = X.map((row, i) => row.map((v) => v * (0.5 + 0.2 * i)));
+  const keep = (rows: number[][], deg: number): number[][] => {
+    const out: number[][] = [[], [], []];
+    for (let i = 0; i < Y.length; i++) {
+      for (let j = 0; j < Y.length; j++) {
+        if (Y[j] !== Y[i] || i === j) continue;
+        for (let k = 0; k < Y.length; k++) {
+          if (Y[k] === Y[i]) continue;
+          const c = rows[i].map((v, d) => (v + rows[j][d]) / 2);
+          if (Math.atan(l2(rows[i], rows[j], 1e-6) / (2 * l2(rows[k], c, 1e-6))) > (deg * Math.PI) / 180) {
+            out[0].push(i); out[1].push(j); out[2].push(k);
+          }
+        }
+      }
+    }
+    return out;
+  };
+  const emb = tf.tensor2d(Xs);
+  try {
+    const got = triplets(new M.AngularMiner({ angle: 25 }).mine(emb, Y));
+    const want = keep(Xs, 25);
+    assert.deepEqual(got, { a: want[0], p: want[1], n: want[2] });
+    assert.notDeepEqual(want, keep(Xs.map(unit), 25), 'the case separates raw from normalised distances');
+  } finally {
+    emb.dispose();
+  }
+});
 
 test('AngularMiner and DistanceWeightedMiner accept only normalised L2 distances', () => {
   for (const Miner of [M.AngularMiner, M.DistanceWeightedMiner]) {

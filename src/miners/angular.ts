@@ -30,9 +30,10 @@ const PAIRWISE_EPS = 1e-6;
 /**
  * Triplets whose angle at the negative is large (pytorch-metric-learning's `AngularMiner`, after the
  * angular loss of Wang et al. 2017). For every triplet (a, p, n) of the batch, with `c = (a + p) / 2`
- * taken on the raw embeddings and every distance taken on normalised vectors (as PML's
- * `distance.pairwise_distance`, including PyTorch's `+1e-6` on each difference):
+ * and every distance the L2 distance between the raw (unnormalised) embeddings, as PML's
+ * `distance.pairwise_distance` (which does not normalise; PyTorch's `+1e-6` added to each difference):
  * `angle = atan(d(a, p) / (2 d(n, c)))`; triplets with `angle > radians(angle)` are kept, row-major.
+ * The distance option is still required to be PML's default (normalised L2, p = 2, power 1).
  *
  * Records: `numTriplets`; over all triplets (in degrees) `averageAngle`, `minAngle`, `maxAngle`,
  * `stdOfAngle` (unbiased), and `averageAngleAboveThreshold` / `averageAngleBelowThreshold`.
@@ -59,8 +60,6 @@ export class AngularMiner extends BaseMiner {
     const [n, dim] = input.embeddings.shape;
     const x = Float64Array.from(input.embeddings.dataSync() as Float32Array);
     const r = input.refEmbeddings ? Float64Array.from(input.refEmbeddings.dataSync() as Float32Array) : x;
-    const nRef = input.refEmbeddings ? input.refEmbeddings.shape[0] : n;
-    const xu = normalizeRows(x, n, dim), ru = r === x ? xu : normalizeRows(r, nRef, dim);
     const t = allTriplets(input.labels, input.refLabels);
     const threshold = (this.angle * Math.PI) / 180;
     const a = new IntList(), p = new IntList(), neg = new IntList();
@@ -71,12 +70,10 @@ export class AngularMiner extends BaseMiner {
       const ai = t.anchors[k], pi = t.positives[k], ni = t.negatives[k];
       if (ai !== lastA || pi !== lastP) {
         lastA = ai; lastP = pi;
-        ap = pairDistance(xu, ai * dim, ru, pi * dim, dim);
+        ap = pairDistance(x, ai * dim, r, pi * dim, dim);
         for (let c = 0; c < dim; c++) center[c] = (x[ai * dim + c] + r[pi * dim + c]) / 2;
-        const cn = normalizeRows(center, 1, dim);
-        center.set(cn);
       }
-      const nc = pairDistance(ru, ni * dim, center, 0, dim);
+      const nc = pairDistance(r, ni * dim, center, 0, dim);
       const angle = Math.atan(ap / (2 * nc));
       angles[k] = angle;
       if (angle > threshold) { a.push(ai); p.push(pi); neg.push(ni); }
@@ -114,18 +111,6 @@ export function requireUnitL2(distance: BaseDistance, owner: string): void {
       `${owner}: option 'distance' must be an LpDistance with p = 2, power = 1 and normalizeEmbeddings = true (got ${distance.className} ${JSON.stringify(distance.getConfig())})`,
     );
   }
-}
-
-/** Rows of `x` divided by max(their L2 norm, 1e-12), as `torch.nn.functional.normalize`. */
-function normalizeRows(x: Float64Array, rows: number, dim: number): Float64Array {
-  const out = new Float64Array(rows * dim);
-  for (let i = 0; i < rows; i++) {
-    let s = 0;
-    for (let c = 0; c < dim; c++) s += x[i * dim + c] ** 2;
-    const norm = Math.max(Math.sqrt(s), 1e-12);
-    for (let c = 0; c < dim; c++) out[i * dim + c] = x[i * dim + c] / norm;
-  }
-  return out;
 }
 
 /** `||u - v + eps||_2` between `u[uo..uo+dim)` and `v[vo..vo+dim)`, as `torch.nn.functional.pairwise_distance`. */
