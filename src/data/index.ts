@@ -16,3 +16,7 @@ export * from './audio-preprocessor.js';
 export * from './audio-dataset.js';
 export * from './audio-espeak.js';
 export * from './augment.js';
+export * from './text.js';
+export * from './text-tfidf.js';
+export * from './text-io.js';
+export * from './text-sotu.js';

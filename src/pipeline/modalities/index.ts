@@ -5,3 +5,4 @@
 import './images.js';
 import './vectors.js';
 import './tabular.js';
+import './text.js';

@@ -1,0 +1,83 @@
+/**
+ * Text: labelled texts from JSON lines or CSV (or the State of the Union passages with
+ * `source: 'sotu'`), encoded either as a hashed character/word n-gram bag for the seed MLP
+ * (`features: 'ngrams'`) or as token ids for the trainable text encoder (`features: 'tokens'`).
+ * The metrics table's baseline row is word TF-IDF fitted on the training texts.
+ */
+import { z } from 'zod';
+import { ConfigError } from '../../core/errors.js';
+import { HashedNgramVectorizer, TokenEncoder, ngramOptionsSchema, tokenOptionsSchema } from '../../data/text.js';
+import { TfidfVectorizer } from '../../data/text-tfidf.js';
+import { parseTextInputs, readTexts } from '../../data/text-io.js';
+import { loadSotuPassages, sotuOptionsSchema } from '../../data/text-sotu.js';
+import { encodeLabels } from '../../data/vectors.js';
+import { registerModality, type Preprocessing } from '../modality.js';
+
+const schema = z
+  .object({
+    /** The text field (JSON lines) or column (CSV). Default `'text'`. */
+    textField: z.string().min(1).default('text'),
+    /** The label field or column. Default `'label'`. */
+    labelField: z.string().min(1).default('label'),
+    /** File format of `source` (and of embed inputs). Default `'auto'` (by extension). */
+    format: z.enum(['auto', 'jsonl', 'csv']).default('auto'),
+    /** `'ngrams'` (default): hashed n-gram bag, model `mlp`. `'tokens'`: token ids, model `text-encoder`. */
+    features: z.enum(['ngrams', 'tokens']).default('ngrams'),
+    /** Options of the n-gram bag (see `HashedNgramVectorizer`). */
+    ngrams: ngramOptionsSchema.prefault({}),
+    /** Options of the token ids (see `TokenEncoder`). */
+    tokens: tokenOptionsSchema.prefault({}),
+    /** Passages of the State of the Union source (`source: 'sotu'`). */
+    sotu: sotuOptionsSchema.prefault({}),
+    /** Terms of the TF-IDF baseline row (most frequent training words). Default `10000`. */
+    baselineFeatures: z.number().int().min(1).default(10000),
+  })
+  .strict();
+
+type TextOptions = z.output<typeof schema>;
+
+interface SavedText {
+  features: 'ngrams' | 'tokens';
+  encoder: unknown;
+}
+
+function preprocessing(options: TextOptions, enc: HashedNgramVectorizer | TokenEncoder, tfidf: TfidfVectorizer | null): Preprocessing<string> {
+  const base = {
+    rawName: 'TF-IDF (words)',
+    transform: (texts: string[]) => enc.transform(texts),
+    toJSON: (): SavedText => ({ features: options.features, encoder: enc.getConfig() }),
+    ...(tfidf ? { baseline: (texts: string[]) => ({ features: tfidf.transform(texts), dim: tfidf.dim }) } : {}),
+  };
+  if (enc instanceof TokenEncoder) return { ...base, input: { shape: [enc.options.maxLength], vocabSize: enc.vocabSize } };
+  return { ...base, input: { shape: [enc.dim] } };
+}
+
+registerModality<string, TextOptions>({
+  kind: 'text',
+  description: "text: JSON lines or CSV with a text and a label field, or 'sotu' (State of the Union passages by speaker)",
+  schema,
+  async load(options, ctx) {
+    if (ctx.source === 'sotu') {
+      const s = loadSotuPassages(options.sotu);
+      return { items: s.texts, labels: s.labels, classNames: s.speakers, description: s.description };
+    }
+    if (ctx.source === 'auto') throw new ConfigError("data.source: give the texts file (.jsonl or .csv) for data.kind 'text', or 'sotu'");
+    const r = readTexts(ctx.source, { textField: options.textField, labelField: options.labelField, format: options.format });
+    const { labels, classNames } = encodeLabels(r.labels!, `${ctx.source} field '${options.labelField}'`);
+    return { items: r.texts, labels, classNames, description: `${r.texts.length} texts from ${ctx.source}` };
+  },
+  fit(options, train) {
+    const enc = options.features === 'tokens' ? new TokenEncoder(options.tokens).fit(train) : new HashedNgramVectorizer(options.ngrams).fit(train);
+    const tfidf = new TfidfVectorizer({ maxFeatures: options.baselineFeatures }).fit(train);
+    return preprocessing(options, enc, tfidf);
+  },
+  restore(saved, options) {
+    const s = saved as SavedText | null;
+    if (!s || (s.features !== 'ngrams' && s.features !== 'tokens')) throw new ConfigError("text: preprocessing.json must hold { features: 'ngrams' | 'tokens', encoder }");
+    const enc = s.features === 'tokens' ? TokenEncoder.fromConfig(s.encoder) : HashedNgramVectorizer.fromConfig(s.encoder);
+    return preprocessing({ ...options, features: s.features }, enc, null);
+  },
+  defaultModel: (options) => (options.features === 'tokens' ? { type: 'text-encoder' } : { type: 'mlp', hidden: [256], embeddingDim: 128 }),
+  readInputs: (path, options) => readTexts(path, { textField: options.textField, labelField: null, format: options.format === 'auto' ? 'auto' : options.format }).texts,
+  parseInputs: (values, field, options) => parseTextInputs(values, field, options.textField),
+});
