@@ -19,7 +19,7 @@ function hierarchy(): number[][] {
 
 test('HierarchicalSampler: each batch mixes two super-labels, whole draws per class, no repeats', () => {
   const labels = hierarchy();
-  const sampler = new S.HierarchicalSampler({ labels, batchSize: 8, samplesPerClass: 2, batchesPerSuperPair: 3, random: akin.createRandom(5) });
+  const sampler = new S.HierarchicalSampler({ labels, batchSize: 8, samplesPerClass: 2, batchesPerSuperTuple: 3, random: akin.createRandom(5) });
   assert.deepEqual(sampler.superPairs, [[0, 1], [0, 2], [1, 2]]);
   assert.equal(sampler.length, 9);
   const batches = sampler.epoch();
@@ -42,22 +42,49 @@ test('HierarchicalSampler: each batch mixes two super-labels, whole draws per cl
   }
   assert.deepEqual([...pairsSeen.values()], [3, 3, 3]);
   // seeded: same random, same epoch
-  const again = new S.HierarchicalSampler({ labels, batchSize: 8, samplesPerClass: 2, batchesPerSuperPair: 3, random: akin.createRandom(5) }).epoch();
+  const again = new S.HierarchicalSampler({ labels, batchSize: 8, samplesPerClass: 2, batchesPerSuperTuple: 3, random: akin.createRandom(5) }).epoch();
   assert.deepEqual(again, batches);
   assert.notDeepEqual(sampler.epoch(), batches, 'every epoch reshuffles');
 });
 
-test('HierarchicalSampler: samplesPerClass 0 takes whole classes; validation names the option', () => {
+test('HierarchicalSampler: samplesPerClass \'all\' takes whole classes; defaults; validation names the option', () => {
   const labels = hierarchy();
-  const sampler = new S.HierarchicalSampler({ labels, batchSize: 42, samplesPerClass: 0, batchesPerSuperPair: 1, nbCategories: 3 });
+  const sampler = new S.HierarchicalSampler({ labels, batchSize: 42, samplesPerClass: 'all', batchesPerSuperTuple: 1, superClassesPerBatch: 3 });
   const [batch] = sampler.epoch();
   const count = new Map<number, number>();
   for (const i of batch) count.set(labels[i][0], (count.get(labels[i][0]) ?? 0) + 1);
   for (const [c, v] of count) assert.equal(v, 2 + (c % 4), `class ${c} complete`);
-  assert.throws(() => new S.HierarchicalSampler({ labels, batchSize: 9, samplesPerClass: 2, batchesPerSuperPair: 1 }),
+  // PML's defaults: 4 batches per pair of super-labels.
+  const byDefault = new S.HierarchicalSampler({ labels, batchSize: 8, samplesPerClass: 2 });
+  assert.equal(byDefault.length, 3 * 4);
+  assert.deepEqual(byDefault.getConfig(), { batchSize: 8, samplesPerClass: 2, batchesPerSuperTuple: 4, superClassesPerBatch: 2 });
+  assert.throws(() => new S.HierarchicalSampler({ labels, batchSize: 9, samplesPerClass: 2 }),
     (e: unknown) => e instanceof akin.ConfigError && e.message.includes("'batchSize'"));
-  assert.throws(() => new S.HierarchicalSampler({ labels, batchSize: 8, samplesPerClass: 3, batchesPerSuperPair: 1 }),
+  assert.throws(() => new S.HierarchicalSampler({ labels, batchSize: 8, samplesPerClass: 3 }),
     (e: unknown) => e instanceof akin.ConfigError && e.message.includes("'samplesPerClass'"));
+  assert.throws(() => new S.HierarchicalSampler({ labels, batchSize: 8, samplesPerClass: 0 }),
+    (e: unknown) => e instanceof akin.ConfigError && e.message.includes("'samplesPerClass'"));
+});
+
+test('HierarchicalSampler: a class smaller than samplesPerClass is drawn with replacement, so sub-batches fill up', () => {
+  // Classes have 2 to 5 samples; 4 per class: classes of 2 or 3 samples repeat some, every batch is full.
+  const labels = hierarchy();
+  const sampler = new S.HierarchicalSampler({ labels, batchSize: 16, samplesPerClass: 4, batchesPerSuperTuple: 5, random: akin.createRandom(7) });
+  let repeats = 0;
+  for (const b of sampler.epoch()) {
+    assert.equal(b.length, 16, 'two sub-batches of two classes x 4');
+    const perClass = new Map<number, number[]>();
+    for (const i of b) perClass.set(labels[i][0], [...(perClass.get(labels[i][0]) ?? []), i]);
+    for (const [c, members] of perClass) {
+      assert.equal(members.length, 4, `class ${c}: samplesPerClass draws`);
+      const distinct = new Set(members).size;
+      const size = 2 + (c % 4);
+      // Without replacement when the class is large enough, with replacement otherwise.
+      if (size >= 4) assert.equal(distinct, 4, `class ${c} of ${size} samples drawn without replacement`);
+      else { assert.ok(distinct <= size); repeats += 4 - distinct; }
+    }
+  }
+  assert.ok(repeats > 0, 'small classes repeat samples');
 });
 
 test('FixedSetOfTriplets: fixed valid triplets, reshuffled and flattened', () => {
