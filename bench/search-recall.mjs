@@ -1,6 +1,9 @@
 // Recall@10 of the approximate indexes against exact search, on real embeddings: a run's model
 // embeds every Fashion-MNIST image its data source has; 1000 of them are queries.
-// Usage: npm run build && node bench/search-recall.mjs --run RUN_DIR [--queries 1000] [--k 10]
+// With --pg-url URL (a PostgreSQL server with pgvector) or --pglite (PGlite with pgvector, served on
+// a loopback port by this process; the devDependencies), pgvector is measured too: exact scans and
+// an HNSW index at two ef_search values, with the query plan showing whether the index was used.
+// Usage: npm run build && node bench/search-recall.mjs --run RUN_DIR [--queries 1000] [--k 10] [--pg-url URL | --pglite]
 import * as akin from '../dist/index.js';
 
 const args = process.argv.slice(2);
@@ -10,7 +13,7 @@ const arg = (name, dflt) => {
 };
 const runDir = arg('run');
 if (!runDir) {
-  process.stderr.write('usage: node bench/search-recall.mjs --run RUN_DIR [--queries 1000] [--k 10]\n');
+  process.stderr.write('usage: node bench/search-recall.mjs --run RUN_DIR [--queries 1000] [--k 10] [--pg-url URL | --pglite]\n');
   process.exit(2);
 }
 const nq = Number(arg('queries', 1000));
@@ -25,29 +28,64 @@ const ids = Array.from({ length: ds.count }, (_, i) => i);
 const queries = [];
 for (let i = 0; i < nq; i++) queries.push(Math.floor((i * ds.count) / nq));
 
-async function measure(kind) {
-  const index = akin.search.createIndex(kind, { metric: 'cosine', warn: (m) => process.stderr.write(`warning: ${m}\n`) });
+let pgUrl = arg('pg-url');
+let pglite = null;
+if (args.includes('--pglite')) {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { vector } = await import('@electric-sql/pglite-pgvector');
+  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
+  const db = await PGlite.create({ extensions: { vector } });
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 16 });
+  await server.start();
+  pglite = { db, server };
+  pgUrl = `postgres://postgres@${server.getServerConn()}/postgres`;
+}
+
+async function measure(label, make) {
+  const index = make();
   const t0 = performance.now();
   await index.add(embeddings, dim, ids);
+  // An approximate index is built before the first search: count it as build time.
+  await index.search(embeddings.subarray(0, dim), 1);
   const t1 = performance.now();
   const results = [];
   for (const q of queries) results.push((await index.search(embeddings.subarray(q * dim, (q + 1) * dim), k)).map((h) => h.id));
   const t2 = performance.now();
+  const plan = index.kind === 'pgvector' ? await queryPlan(index) : '';
   await index.close?.();
-  return { kind: index.kind, buildS: (t1 - t0) / 1000, qps: queries.length / ((t2 - t1) / 1000), results };
+  return { label, buildS: (t1 - t0) / 1000, qps: queries.length / ((t2 - t1) / 1000), results, plan };
 }
 
-const exact = await measure('exact');
+/** The scan line of the plan of one search: 'Index Scan using <table>_ann' when the HNSW index is used. */
+async function queryPlan(index) {
+  const plan = await index.explain(embeddings.subarray(0, dim), k);
+  return plan.find((l) => /Index Scan|Seq Scan/.test(l))?.replace(/\s+\(cost.*$/, '').trim() ?? '';
+}
+
+const exact = await measure('exact', () => akin.search.createIndex('exact', { metric: 'cosine' }));
 const rows = [exact];
-for (const kind of akin.search.availableKinds().filter((x) => x !== 'exact')) rows.push(await measure(kind));
+for (const kind of akin.search.availableKinds().filter((x) => x !== 'exact')) {
+  rows.push(await measure(kind, () => akin.search.createIndex(kind, { metric: 'cosine', warn: (m) => process.stderr.write(`warning: ${m}\n`) })));
+}
+if (pgUrl) {
+  const pgIndex = (table, extra) => () => akin.search.createIndex('pgvector', { metric: 'cosine', pgvector: { connectionString: pgUrl, table, ifExists: 'replace', ...extra } });
+  rows.push(await measure('pgvector exact scan', pgIndex('akin_bench_exact', {})));
+  for (const efSearch of [40, 100]) {
+    rows.push(await measure(`pgvector hnsw m=16 efc=64 ef=${efSearch}`, pgIndex(`akin_bench_hnsw_${efSearch}`, { annIndex: 'hnsw', m: 16, efConstruction: 64, efSearch })));
+  }
+}
 process.stdout.write(`${ds.count} items, dim ${dim}, ${queries.length} queries, k=${k}\n`);
-process.stdout.write('kind     build(s)  queries/s  recall@k vs exact\n');
+process.stdout.write('index                                build(s)  queries/s  recall@k vs exact\n');
 for (const r of rows) {
   let hit = 0;
-  r.results.forEach((ids, i) => {
+  r.results.forEach((found, i) => {
     const truth = new Set(exact.results[i]);
-    for (const id of ids) if (truth.has(id)) hit++;
+    for (const id of found) if (truth.has(id)) hit++;
   });
   const recall = hit / (queries.length * k);
-  process.stdout.write(`${r.kind.padEnd(9)}${r.buildS.toFixed(2).padEnd(10)}${r.qps.toFixed(0).padEnd(11)}${recall.toFixed(4)}\n`);
+  process.stdout.write(`${r.label.padEnd(37)}${r.buildS.toFixed(2).padEnd(10)}${r.qps.toFixed(0).padEnd(11)}${recall.toFixed(4)}${r.plan ? `   plan: ${r.plan}` : ''}\n`);
+}
+if (pglite) {
+  await pglite.server.stop();
+  await pglite.db.close();
 }

@@ -389,6 +389,8 @@ describe('pgvector specifics', { skip: !pg && 'PGlite did not start' }, () => {
       // vector_l2_ops is the default operator class, which pg_indexes leaves out.
       assert.match(def.indexdef, new RegExp(`USING ${annIndex} \\(embedding${opclass === 'vector_l2_ops' ? `( ${opclass})?` : ` ${opclass}`}\\)`));
       assert.match(def.indexdef, annIndex === 'hnsw' ? /m='?8'?, ef_construction='?32'?/ : /lists='?3'?/);
+      const plan = (await index.explain(row(data, dim, 0), 3)).join('\n');
+      assert.match(plan, new RegExp(`Scan (using ${table}_ann )?on ${table}`), plan);
       await index.close();
     }
   });

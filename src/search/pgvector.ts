@@ -305,24 +305,46 @@ export class PgVectorIndex implements NearestNeighborIndex {
     return hit;
   }
 
-  /**
-   * Rows of up to `limit` nearest items for each query vector (one statement for all of them),
-   * grouped by query, best first.
-   */
-  private async nearest(queries: string[], limit: number, filter: SearchFilter | undefined): Promise<Row[][]> {
+  /** The statement (and its parameters) returning up to `limit` nearest rows for each query vector. */
+  private nearestSql(queries: string[], limit: number, filter: SearchFilter | undefined): { sql: string; params: unknown[]; filtered: boolean } {
     const params: unknown[] = [queries, limit];
     const where = this.whereSql(filter, params);
     const op = OPS[this.metric].op;
     const ann = this.settings.annIndex !== 'none';
     const inner = `SELECT item_id, metadata, row_id, embedding ${op} q.v AS d FROM ${this.sqlTable}${where} ORDER BY embedding ${op} q.v${ann ? '' : ', row_id'} LIMIT $2`;
     const sql = `SELECT q.ord::text AS q, r.item_id, r.metadata, r.d FROM unnest($1::vector[]) WITH ORDINALITY AS q(v, ord) CROSS JOIN LATERAL (${inner}) r ORDER BY q.ord, r.d, r.row_id`;
+    return { sql, params, filtered: where !== '' };
+  }
+
+  /** Rows of up to `limit` nearest items for each query vector (one statement for all), grouped by query, best first. */
+  private async nearest(queries: string[], limit: number, filter: SearchFilter | undefined): Promise<Row[][]> {
+    const { sql, params, filtered } = this.nearestSql(queries, limit, filter);
+    const ann = this.settings.annIndex !== 'none';
     const rows = await this.withClient(async (c) => {
-      if (ann) await this.annSettings(c, limit, where !== '');
+      if (ann) await this.annSettings(c, limit, filtered);
       return (await c.query<Row>(sql, params)).rows;
     }, ann);
     const out: Row[][] = queries.map(() => []);
     for (const r of rows) out[Number(r.q) - 1].push(r);
     return out;
+  }
+
+  /**
+   * PostgreSQL's plan (EXPLAIN) of the statement a search for `query` runs, one line per row, e.g.
+   * to see whether the HNSW or IVFFlat index is used ("Index Scan using <table>_ann").
+   */
+  async explain(query: Float32Array, k: number, options: SearchOptions = {}): Promise<string[]> {
+    checkQuery('PgVectorIndex', this.dimValue, query, k);
+    if (this.size === 0) return [];
+    await this.ensureAnn();
+    const filter = typeof options.filter === 'function' ? undefined : options.filter;
+    const { sql, params, filtered } = this.nearestSql([floatLiteral(query)], Math.min(k, this.size), filter);
+    const ann = this.settings.annIndex !== 'none';
+    const r = await this.withClient(async (c) => {
+      if (ann) await this.annSettings(c, k, filtered);
+      return c.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params);
+    }, ann);
+    return r.rows.map((x) => x['QUERY PLAN']);
   }
 
   async search(query: Float32Array, k: number, options: SearchOptions = {}): Promise<SearchHit[]> {
