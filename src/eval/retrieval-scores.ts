@@ -64,15 +64,11 @@ export function relevanceCounts(
   return { r: rr, notLone, maxBinCount };
 }
 
-/** Options of {@link scoreNeighbours}. */
-export interface ScoreOptions {
-  /** Neighbour lists, `numQueries * stride` reference indices, best first. */
-  neighbors: Int32Array;
-  /** Columns per query in `neighbors`. */
-  stride: number;
-  /** Neighbours the ranking metrics use (the first `k` of each row). */
+/** What {@link RetrievalScorer} needs besides the neighbours. */
+export interface ScorerOptions {
+  /** Neighbours the ranking metrics use (the first `k` of each ranking). */
   k: number;
-  /** Neighbours `recallAtK` and `knnAccuracy` use (the first `atK` of each row). */
+  /** Neighbours `recallAtK` and `knnAccuracy` use (the first `atK`). */
   atK: number;
   queryLabels: ResolvedLabels;
   referenceLabels: ResolvedLabels;
@@ -82,35 +78,61 @@ export interface ScoreOptions {
 }
 
 /**
- * Per-query values of each requested metric (NaN for lone queries, which every metric skips).
- * Definitions are those of {@link accuracy}.
+ * Per-query values of the retrieval metrics (definitions in `accuracy`), one query at a time from its
+ * ranking, best first. Lone queries are never scored and stay NaN, which every reduction skips.
+ * {@link needed} says how much of a query's ranking the requested metrics read, so that a caller
+ * ranking on the fly can stop there: the whole first k only for MAP and MRR, else min(R, k).
  */
-export function scoreNeighbours(o: ScoreOptions): Record<RetrievalMetricName, Float64Array> {
-  const { neighbors, stride, k, atK, queryLabels: q, referenceLabels: ref, relevance } = o;
-  const nq = q.n;
-  if (neighbors.length !== nq * stride) {
-    throw new ShapeError(`retrieval metrics: neighbors has ${neighbors.length} entries, expected numQueries * k = ${nq} * ${stride}`);
+export class RetrievalScorer {
+  /** Per-query values of each requested metric, NaN until scored. */
+  readonly values: Record<RetrievalMetricName, Float64Array>;
+  private readonly match: (qi: number, ri: number) => boolean;
+  private readonly hit: Uint8Array;
+  private readonly votes = new Map<number | string, { count: number; first: number; row: number }>();
+  private readonly wholeK: boolean;
+  private readonly firstR: boolean;
+  private readonly usesAtK: boolean;
+
+  constructor(private readonly o: ScorerOptions) {
+    this.match = labelMatcher(o.queryLabels, o.referenceLabels, o.comparison);
+    this.values = {} as Record<RetrievalMetricName, Float64Array>;
+    for (const m of o.metrics) this.values[m] = new Float64Array(o.queryLabels.n).fill(Number.NaN);
+    const has = (m: RetrievalMetricName): boolean => o.metrics.includes(m);
+    this.wholeK = has('meanAveragePrecision') || has('meanReciprocalRank');
+    this.firstR = has('rPrecision') || has('mapAtR') || has('precisionAt1');
+    this.usesAtK = has('recallAtK') || has('knnAccuracy');
+    this.hit = new Uint8Array(Math.max(o.k, o.atK, 1));
   }
-  if (k > stride || atK > stride) throw new ShapeError(`retrieval metrics: k = ${Math.max(k, atK)} but only ${stride} neighbours per query`);
-  const match = labelMatcher(q, ref, o.comparison);
-  const out = {} as Record<RetrievalMetricName, Float64Array>;
-  for (const m of o.metrics) out[m] = new Float64Array(nq).fill(Number.NaN);
-  const votes = new Map<number | string, { count: number; first: number; row: number }>();
-  const hit = new Uint8Array(stride);
-  for (let i = 0; i < nq; i++) {
-    if (!relevance.notLone[i]) continue;
-    const base = i * stride;
-    const used = Math.max(k, atK);
+
+  /** Neighbours of query `i` the metrics read (0 for a lone query). */
+  needed(i: number): number {
+    if (!this.o.relevance.notLone[i]) return 0;
+    const ranking = this.wholeK ? this.o.k : this.firstR ? Math.min(this.o.relevance.r[i], this.o.k) : 0;
+    return Math.max(ranking, this.usesAtK ? this.o.atK : 0);
+  }
+
+  /**
+   * Scores query `i` from `neighbors[offset..)`, its first {@link needed}(i) reference rows, best
+   * first (the query's own row already removed when the query set is part of the reference set).
+   */
+  score(i: number, neighbors: Int32Array, offset: number): void {
+    const used = this.needed(i);
+    if (used === 0) return;
+    const { k, atK } = this.o;
+    const ref = this.o.referenceLabels;
+    const out = this.values;
+    const hit = this.hit;
     for (let j = 0; j < used; j++) {
-      const idx = neighbors[base + j];
+      const idx = neighbors[offset + j];
       if (idx < 0 || idx >= ref.n) {
         throw new ShapeError(`retrieval metrics: neighbour index ${idx} of query ${i} is outside the reference set`);
       }
-      hit[j] = match(i, idx) ? 1 : 0;
+      hit[j] = this.match(i, idx) ? 1 : 0;
     }
-    const m = Math.min(relevance.r[i], k);
+    const m = Math.min(this.o.relevance.r[i], k);
+    const ranked = this.wholeK ? k : m;
     let hits = 0, hitsInR = 0, apR = 0, ap = 0, firstHit = -1;
-    for (let j = 0; j < k; j++) {
+    for (let j = 0; j < ranked; j++) {
       if (!hit[j]) continue;
       hits++;
       ap += hits / (j + 1);
@@ -132,10 +154,11 @@ export function scoreNeighbours(o: ScoreOptions): Record<RetrievalMetricName, Fl
     }
     if (out.knnAccuracy) {
       // Majority vote over the first atK neighbours' labels; a tie goes to the label seen first (nearest).
+      const votes = this.votes;
       votes.clear();
       let best: { count: number; first: number; row: number } | null = null;
       for (let j = 0; j < atK; j++) {
-        const idx = neighbors[base + j];
+        const idx = neighbors[offset + j];
         const key = labelKey(ref, idx);
         let v = votes.get(key);
         if (!v) {
@@ -145,18 +168,24 @@ export function scoreNeighbours(o: ScoreOptions): Record<RetrievalMetricName, Fl
         v.count++;
         if (!best || v.count > best.count || (v.count === best.count && v.first < best.first)) best = v;
       }
-      out.knnAccuracy[i] = best && match(i, best.row) ? 1 : 0;
+      out.knnAccuracy[i] = best && this.match(i, best.row) ? 1 : 0;
     }
   }
-  return out;
 }
 
-/** One class of queries in per-class results: its label and its value for each metric. */
-export interface PerClassScores {
-  /** The distinct labels of the non-lone queries, ordered as `torch.unique` orders them. */
-  classes: LabelValue[];
-  /** Per metric, the mean over each class's queries, aligned with `classes`. */
-  values: Record<string, number[]>;
+/**
+ * Per-query values of each requested metric from a neighbour table (`numQueries * stride` reference
+ * indices, best first; the first max(k, atK) columns of each row are read).
+ */
+export function scoreNeighbours(neighbors: Int32Array, stride: number, o: ScorerOptions): Record<RetrievalMetricName, Float64Array> {
+  const nq = o.queryLabels.n;
+  if (neighbors.length !== nq * stride) {
+    throw new ShapeError(`retrieval metrics: neighbors has ${neighbors.length} entries, expected numQueries * k = ${nq} * ${stride}`);
+  }
+  if (o.k > stride || o.atK > stride) throw new ShapeError(`retrieval metrics: k = ${Math.max(o.k, o.atK)} but only ${stride} neighbours per query`);
+  const scorer = new RetrievalScorer(o);
+  for (let i = 0; i < nq; i++) scorer.score(i, neighbors, i * stride);
+  return scorer.values;
 }
 
 /**

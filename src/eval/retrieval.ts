@@ -4,11 +4,12 @@ import { parseOptions } from '../core/options.js';
 import type { Random } from '../core/random.js';
 import { clusteringScores } from './clustering.js';
 import { type EmbeddingsLike, embeddingShape } from './embeddings.js';
-import { type KnnMetric, knn } from './knn.js';
 import { type EvalLabels, type LabelComparison, type LabelValue, type ResolvedLabels, resolveLabels } from './labels.js';
 import {
-  RETRIEVAL_METRICS, type RetrievalMetricName, perClassMeans, reduceScores, relevanceCounts, scoreNeighbours,
+  RETRIEVAL_METRICS, type RetrievalMetricName, RetrievalScorer, perClassMeans, reduceScores, relevanceCounts, scoreNeighbours,
 } from './retrieval-scores.js';
+import { RowSelector } from './row-select.js';
+import { type KnnMetric, scoreBlocks } from './score-blocks.js';
 
 export type { RetrievalMetricName } from './retrieval-scores.js';
 /** Every metric {@link accuracy} knows: the retrieval metrics plus clustering NMI and AMI of the query set. */
@@ -64,9 +65,9 @@ export interface AccuracyOptions {
   labelComparison?: LabelComparison;
   /** Random source for the k-means behind `'nmi'`/`'ami'`. Default `createRandom(0)`. */
   random?: Random;
-  /** Query rows per k-NN tile (see {@link knn}). */
+  /** Query rows per block of scores (see `knn`'s `queryTileSize`). */
   queryTileSize?: number;
-  /** Reference rows per k-NN tile (see {@link knn}). */
+  /** Reference rows per matmul (see `knn`'s `referenceTileSize`). */
   referenceTileSize?: number;
   /** k-NN progress, in tile pairs. */
   onProgress?: (done: number, total: number) => void;
@@ -179,21 +180,12 @@ async function computeAccuracy(options: AccuracyOptions, perClass: boolean): Pro
       for (const m of retrieval) result.overall[m] = 0;
       if (perClass) for (const m of retrieval) result.perClass[m] = [];
     } else {
-      const res = await knn({
-        query,
-        reference: (o.reference as EmbeddingsLike | undefined) ?? query,
-        dim: o.dim,
-        k: plan.stride,
-        metric: o.metric,
-        excludeSelf: sameSource,
-        queryTileSize: o.queryTileSize,
-        referenceTileSize: o.referenceTileSize,
-        onProgress: o.onProgress,
-      });
-      const scores = scoreNeighbours({
-        neighbors: res.indices, stride: plan.stride, k: plan.k, atK: plan.atK,
-        queryLabels: qLabels, referenceLabels: rLabels, relevance, comparison, metrics: retrieval,
-      });
+      const scores = await streamScores(
+        { query, reference: o.reference as EmbeddingsLike | undefined, dim: o.dim, metric: o.metric,
+          queryTileSize: o.queryTileSize, referenceTileSize: o.referenceTileSize, onProgress: o.onProgress },
+        sameSource, rLabels.n,
+        new RetrievalScorer({ k: plan.k, atK: plan.atK, queryLabels: qLabels, referenceLabels: rLabels, relevance, comparison, metrics: retrieval }),
+      );
       for (const m of retrieval) result.overall[m] = reduceScores(scores[m], qLabels, o.avgOfAvgs);
       if (perClass) {
         for (const m of retrieval) {
@@ -210,6 +202,29 @@ async function computeAccuracy(options: AccuracyOptions, perClass: boolean): Pro
     if (wanted.includes('ami')) result.overall.ami = scores.ami;
   }
   return result;
+}
+
+/**
+ * Scores every non-lone query without a neighbour table: one block of query rows at a time, each
+ * row's first `scorer.needed(i)` neighbours are selected from the block's scores and scored at once,
+ * so memory is one block plus a few values per query, whatever k is.
+ */
+async function streamScores(
+  blocks: Parameters<typeof scoreBlocks>[0], sameSource: boolean, numReference: number, scorer: RetrievalScorer,
+): Promise<Record<RetrievalMetricName, Float64Array>> {
+  const selector = new RowSelector(numReference);
+  let ranking = new Int32Array(0);
+  await scoreBlocks(blocks, (block) => {
+    for (let r = 0; r < block.rows; r++) {
+      const i = block.start + r;
+      const m = scorer.needed(i);
+      if (m === 0) continue;
+      if (ranking.length < m) ranking = new Int32Array(m);
+      selector.select(block, r, sameSource ? i : -1, m, ranking);
+      scorer.score(i, ranking, 0);
+    }
+  });
+  return scorer.values;
 }
 
 /**
@@ -255,7 +270,8 @@ export interface RetrievalMetricsOptions {
 /**
  * The retrieval metrics from precomputed neighbour lists (`neighbors`: `numQueries * stride` reference
  * indices, best first, the query's own row already removed when `sameSource`). Use it to score any
- * index; {@link accuracy} does the same after an exact {@link knn}. Semantics as described in {@link accuracy}.
+ * index; {@link accuracy} computes the same values for an exact search without building the table.
+ * Semantics as described in {@link accuracy}.
  */
 export function retrievalMetrics(
   neighbors: Int32Array,
@@ -272,8 +288,8 @@ export function retrievalMetrics(
     throw new ShapeError(`retrievalMetrics: neighbors has ${neighbors.length} entries, expected numQueries * k = ${q.n} * ${stride}`);
   }
   const relevance = relevanceCounts(q, r, sameSource, options.labelComparison);
-  const scores = scoreNeighbours({
-    neighbors, stride, k: options.k ?? stride, atK: options.atK ?? stride,
+  const scores = scoreNeighbours(neighbors, stride, {
+    k: options.k ?? stride, atK: options.atK ?? stride,
     queryLabels: q, referenceLabels: r, relevance, comparison: options.labelComparison, metrics,
   });
   const out: Record<string, number> = {};
