@@ -9,3 +9,5 @@ export { adapter } from './adapter.js';
 export type { AdapterOptions } from './adapter.js';
 export { audioConvnet } from './audio-convnet.js';
 export type { AudioConvnetOptions } from './audio-convnet.js';
+export { textEncoder, textEncoderSchema, MaskedPooling } from './text-encoder.js';
+export type { TextEncoderOptions } from './text-encoder.js';
