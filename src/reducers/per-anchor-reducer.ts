@@ -45,6 +45,11 @@ const schema = z
  * `aggregationFunc` (default: its mean, 0 without pairs) and the N row losses (rows without pairs
  * included) go to the inner reducer as `element` losses. Element losses go to the inner reducer
  * unchanged; triplet losses are not supported (as in PML).
+ *
+ * Gradients differ from PML's when a pair is given more than once (e.g. pairs split from triplets):
+ * only the copy that is kept gets a gradient here, the derivative of the value; PyTorch's backward of
+ * PML's indexed assignment gives every copy the gradient of the cell, so a pair given k times gets k
+ * times its share there. Values are the same.
  */
 export class PerAnchorReducer extends BaseReducer {
   readonly className: string = 'PerAnchorReducer';
