@@ -62,7 +62,11 @@ export abstract class BaseDistance implements Serializable {
     });
   }
 
-  /** Row-wise distances between `a[i]` and `b[i]` (same shapes), as a 1-D tensor. */
+  /**
+   * Row-wise distances between `a[i]` and `b[i]` (same shapes), as a 1-D tensor: the diagonal of
+   * `matrix(a, b)` (rows normalised when `normalizeEmbeddings`, `power` applied). PML's
+   * `pairwise_distance` is a raw helper that does neither.
+   */
   pairwise(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D {
     return tf.tidy(() => {
       const d = this.computePairwise(this.maybeNormalize(as2D(a)), this.maybeNormalize(as2D(b)));

@@ -64,7 +64,8 @@ export function ncaLosses(
 /**
  * Neighbourhood components analysis (Goldberger et al. 2004; PML `NCALoss`): the negative log
  * probability that a softmax over the other embeddings picks one of the same class. Reduction type
- * `element` (only elements with a same-class reference). Zero losses for a batch of one.
+ * `element` (only elements with a same-class reference). Zero losses for a batch of one, and when no
+ * element has a same-class reference (PML then reduces an empty tensor, NaN with its MeanReducer).
  */
 export class NCALoss extends BaseMetricLoss {
   readonly className: string = 'NCALoss';

@@ -49,7 +49,8 @@ const schema = z
  * without replacement, or with replacement when the class has fewer than `m` samples.
  *
  * Classes are the distinct labels in order of first appearance. The random stream differs from
- * NumPy's, so the batches are not the ones PML would draw, only drawn the same way.
+ * NumPy's, so the batches are not the ones PML would draw, only drawn the same way. `batchSize` is
+ * required: PML's `batch_size=None` mode (every class in each pass, no batch structure) is not offered.
  */
 export class MPerClassSampler {
   readonly className = 'MPerClassSampler';
