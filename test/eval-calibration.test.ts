@@ -142,3 +142,49 @@ test('calibrate validates its options', async () => {
   await assert.rejects(calibrate({ embeddings: X, labels: [0, 1] }), (e: Error) => e instanceof akin.ShapeError && /labels/.test(e.message));
   await assert.rejects(calibrate({ embeddings: X, labels: Y, metric: 'auc' as 'f1' }), (e: Error) => e instanceof akin.ConfigError && /metric/.test(e.message));
 });
+
+test('match through an index: one batched call when the index has searchBatch, one search per query otherwise', async () => {
+  const r = akin.createRandom(12);
+  const dim = 4;
+  const refRows = Float32Array.from({ length: 300 * dim }, () => r.next() * 2 - 1);
+  const refLabels = Array.from({ length: 300 }, (_, i) => i % 7);
+  const queries = Float32Array.from({ length: 120 * dim }, () => r.next() * 2 - 1);
+  const exact = new akin.search.ExactIndex({ metric: 'cosine' });
+  await exact.add(refRows, dim, refLabels.map((_, i) => `r${i}`), refLabels.map((label) => ({ label })));
+  const calls = { search: 0, searchBatch: 0 };
+  const batched = Object.assign(Object.create(exact) as akin.search.ExactIndex, {
+    search: (q: Float32Array, k: number) => { calls.search++; return exact.search(q, k); },
+    searchBatch: (q: Float32Array, k: number) => { calls.searchBatch++; return exact.searchBatch(q, k); },
+  });
+  const perQuery = {
+    kind: exact.kind, metric: exact.metric, dim: exact.dim, size: exact.size,
+    search: (q: Float32Array, k: number) => { calls.search++; return exact.search(q, k); },
+  } as unknown as akin.search.NearestNeighborIndex;
+  const a = await match({ queries, dim, index: batched, threshold: 0.05 });
+  assert.deepEqual(calls, { search: 0, searchBatch: 1 });
+  const b = await match({ queries, dim, index: perQuery, threshold: 0.05 });
+  assert.deepEqual(calls, { search: 120, searchBatch: 1 });
+  // Plain loops: nearest reference row by cosine distance.
+  const want = Array.from({ length: 120 }, (_, i) => {
+    let best = -1, bestD = Infinity;
+    for (let j = 0; j < 300; j++) {
+      let dot = 0, qq = 0, rr = 0;
+      for (let t = 0; t < dim; t++) {
+        dot += queries[i * dim + t] * refRows[j * dim + t];
+        qq += queries[i * dim + t] ** 2;
+        rr += refRows[j * dim + t] ** 2;
+      }
+      const d = 1 - dot / Math.sqrt(qq * rr);
+      if (d < bestD) { bestD = d; best = j; }
+    }
+    return { id: `r${best}`, d: bestD };
+  });
+  for (const res of [a, b]) {
+    assert.deepEqual(res.ids, want.map((w) => w.id));
+    assertClose(res.distances, want.map((w) => w.d), { atol: 1e-5, rtol: 0 });
+    assert.deepEqual(Array.from(res.labels), want.map((w) => (w.d <= 0.05 ? refLabels[Number(w.id.slice(1))] : -1)));
+  }
+  // An empty index matches nothing.
+  const none = await match({ queries, dim, index: new akin.search.ExactIndex({ metric: 'cosine' }), threshold: 1 });
+  assert.ok(none.ids.every((id) => id === null) && Array.from(none.distances).every((d) => d === Infinity));
+});

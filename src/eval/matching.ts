@@ -68,10 +68,31 @@ const schema = z
   })
   .strict();
 
+/** An index that answers many queries in one call (the exact index's tiled search does). */
+interface BatchSearch {
+  searchBatch(queries: Float32Array, k: number): Promise<SearchHit[][]>;
+}
+
+/**
+ * The nearest item for each of `n` queries (`dim` values each): all in one call to the index's
+ * `searchBatch` when it has one, else one `search` per query (the interface's only search).
+ */
+async function nearestHits(index: NearestNeighborIndex, queries: Float32Array, dim: number, n: number): Promise<(SearchHit | undefined)[]> {
+  const batch = (index as Partial<BatchSearch>).searchBatch;
+  if (typeof batch === 'function') {
+    if (index.size === 0) return Array.from({ length: n }, () => undefined); // an empty index may not know its dim yet
+    return (await batch.call(index, queries, 1)).map((hits) => hits[0]);
+  }
+  const out: (SearchHit | undefined)[] = [];
+  for (let i = 0; i < n; i++) out.push((await index.search(queries.subarray(i * dim, (i + 1) * dim), 1))[0]);
+  return out;
+}
+
 /**
  * Matching in the manner of TensorFlow Similarity's `match()`: each query takes the label of its
  * nearest reference row when that row is within `threshold`, and `noMatchLabel` (-1) otherwise. Searches
- * `reference` exactly, or any {@link NearestNeighborIndex} one query at a time.
+ * `reference` exactly in one tiled pass ({@link knn}, k = 1), or a {@link NearestNeighborIndex}: in one
+ * call when it offers `searchBatch` (the exact index does), else one query at a time.
  *
  * ```ts
  * const { labels, distances } = await match({ queries, dim: 128, reference, referenceLabels, threshold: 0.3 });
@@ -103,16 +124,16 @@ export async function match(options: MatchOptions): Promise<MatchResult> {
     const index = o.index as NearestNeighborIndex;
     const labelOf = (o.labelOf as ((hit: SearchHit) => number) | undefined) ?? metadataLabel;
     const host = toHostMatrix(o.queries as EmbeddingsLike, o.dim, 'queries');
-    for (let i = 0; i < shape.n; i++) {
-      const [hit] = await index.search(host.data.subarray(i * host.dim, (i + 1) * host.dim), 1);
+    const nearest = await nearestHits(index, host.data, host.dim, shape.n);
+    nearest.forEach((hit, i) => {
       if (!hit) {
         distances[i] = Number.POSITIVE_INFINITY;
-        continue;
+        return;
       }
       distances[i] = hit.distance;
       ids[i] = hit.id;
       labels[i] = labelOf(hit);
-    }
+    });
   }
   for (let i = 0; i < shape.n; i++) {
     const ok = ids[i] !== null && distances[i] <= o.threshold;
