@@ -4,33 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as akin from 'akin';
 import { assertClose } from './helpers.js';
+import { onBoth, size, values, wasm } from './backend-helpers.js';
 
 const tf = akin.tf;
 type T = akin.tf.Tensor;
-
-async function wasm(): Promise<void> {
-  await akin.backend.init({ backend: 'wasm', threads: 2 });
-  await tf.setBackend('wasm');
-}
-
-/** Runs `f` on wasm, then on cpu, and returns both results (plain arrays; tensors are disposed). */
-async function onBoth(f: () => number[][]): Promise<{ wasm: number[][]; cpu: number[][] }> {
-  await wasm();
-  const before = tf.memory().numTensors;
-  const w = f();
-  assert.equal(tf.memory().numTensors, before, 'tensors leaked on wasm');
-  await tf.setBackend('cpu');
-  const c = f();
-  await tf.setBackend('wasm');
-  return { wasm: w, cpu: c };
-}
-
-function values(n: number, seed: number, lo = -1, hi = 1): number[] {
-  const r = akin.createRandom(seed);
-  return Array.from({ length: n }, () => lo + (hi - lo) * r.next());
-}
-
-const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
 
 /** Gradients of sum(op(x, w) * probe) with respect to x and w, as flat arrays. */
 function grads(op: (x: T, w: T) => T, xShape: number[], wShape: number[], seed: number): () => number[][] {

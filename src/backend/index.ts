@@ -1,2 +1,3 @@
 export { init, info, BACKEND_NAMES } from './backend.js';
 export type { BackendName, BackendOptions, BackendInfo } from './backend.js';
+export * as fused from './fused.js';

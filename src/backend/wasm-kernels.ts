@@ -2,7 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { registerWasmConvGrads } from './wasm-conv-grads.js';
 import { registerWasmMiscGrads } from './wasm-misc-grads.js';
 import { registerWasmSum } from './wasm-reduce.js';
-import { registerWasmDataKernels } from './wasm-data-kernels.js';
+import { registerWasmDataKernels, transposeLastTwo } from './wasm-data-kernels.js';
+import { withOps } from './wasm-ops.js';
+import { registerWasmFused } from './wasm-fused.js';
+import { registerReductionGradients } from './gradients.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
 type Info = tf.TensorInfo;
@@ -12,37 +15,23 @@ const patched = new Set<string>();
 /**
  * The wasm backend's matmul runs 15-20x slower when an operand is marked transposed (every backward
  * pass and every `a @ b^T` similarity matrix takes that path) than when both are plain. This wraps
- * `BatchMatMul` and `_FusedMatMul` so that a transposed operand is first transposed explicitly with the
- * (fast) Transpose kernel and the plain path is used. Results are unchanged.
+ * `BatchMatMul` and `_FusedMatMul` so that a transposed operand is first transposed explicitly on the
+ * heap ({@link transposeLastTwo}) and the plain path is used. Results are unchanged.
  */
 export function patchWasmMatMul(): void {
   for (const name of ['BatchMatMul', '_FusedMatMul']) {
     if (patched.has(name)) continue;
     const original = tf.getKernel(name, 'wasm');
     if (!original) continue;
-    const transpose = tf.getKernel('Transpose', 'wasm');
-    if (!transpose) return;
     const kernelFunc: KernelFunc = (args) => {
       const attrs = args.attrs as { transposeA?: boolean; transposeB?: boolean };
       if (!attrs.transposeA && !attrs.transposeB) return original.kernelFunc(args);
-      const backend = args.backend as tf.KernelBackend;
-      const temps: Info[] = [];
-      const flip = (x: Info): Info => {
-        const rank = x.shape.length;
-        const perm = [...Array(rank).keys()];
-        [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
-        const out = transpose.kernelFunc({ inputs: { x }, backend, attrs: { perm } }) as Info;
-        temps.push(out);
-        return out;
-      };
-      const inputs = { ...args.inputs } as Record<string, Info>;
-      if (attrs.transposeA) inputs.a = flip(inputs.a);
-      if (attrs.transposeB) inputs.b = flip(inputs.b);
-      try {
-        return original.kernelFunc({ ...args, inputs, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
-      } finally {
-        for (const t of temps) backend.disposeData(t.dataId);
-      }
+      return withOps(args.backend, (ops) => {
+        const inputs = { ...args.inputs } as Record<string, Info>;
+        if (attrs.transposeA) inputs.a = transposeLastTwo(ops, inputs.a);
+        if (attrs.transposeB) inputs.b = transposeLastTwo(ops, inputs.b);
+        return ops.call(name, inputs, { ...args.attrs, transposeA: false, transposeB: false }, original.kernelFunc);
+      });
     };
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel({ ...original, kernelFunc });
@@ -56,7 +45,9 @@ let extraRegistered = false;
  * Everything akin adds to the wasm backend: the matmul fix above, the convolution gradients wasm
  * lacks (`Conv2DBackpropFilter`, `DepthwiseConv2dNativeBackpropInput`/`Filter`), `UnsortedSegmentSum`
  * (the gradient of `tf.gather`), a correct `MaxPoolGrad`, faster
- * `Conv2DBackpropInput`, leading-axis `Sum`, `Tile`, `GatherV2` and broadcasting comparisons. Idempotent.
+ * `Conv2DBackpropInput`, leading-axis `Sum`, `Tile`, `GatherV2`, broadcasting comparisons, a copy-free
+ * `Identity`, a blocked `Transpose`, the fused kernels of `fused.ts`, and `Sum`/`Mean` gradients
+ * without host-built ones. Idempotent.
  */
 export function registerWasmKernels(): void {
   patchWasmMatMul();
@@ -65,5 +56,7 @@ export function registerWasmKernels(): void {
   registerWasmMiscGrads();
   registerWasmSum();
   registerWasmDataKernels();
+  registerWasmFused();
+  registerReductionGradients();
   extraRegistered = true;
 }

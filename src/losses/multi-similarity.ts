@@ -2,14 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { PairIndices } from '../core/indices.js';
 import { parseOptions } from '../core/options.js';
-import { maskedLogSumExp } from '../core/tensor.js';
+import { maskedLogSumExp } from '../backend/fused.js';
 import type { BaseDistance } from '../distances/base-distance.js';
 import { CosineSimilarity } from '../distances/cosine-similarity.js';
 import { MeanReducer } from '../reducers/mean-reducer.js';
 import type { BaseReducer, LossDict } from '../reducers/base-reducer.js';
 import { distanceLossSchema, resolveDistance, type DistanceLossOptions, type LossInput } from './base-loss.js';
 import { GenericPairLoss } from './generic-pair-loss.js';
-import { pairMask } from './tuples.js';
+import { masksFromPairs, type PairMasks } from './pair-masks.js';
 import { registry } from './registry.js';
 
 /** Options of {@link MultiSimilarityLoss} (PML's keyword arguments). */
@@ -56,17 +56,20 @@ export class MultiSimilarityLoss extends GenericPairLoss {
     this.setReducer(o.reducer);
   }
 
-  protected pairLoss(mat: tf.Tensor2D, pairs: PairIndices, _input: LossInput): LossDict {
-    const [nq, nr] = mat.shape;
-    const posMask = pairMask(pairs.anchors1, pairs.positives, nq, nr);
-    const negMask = pairMask(pairs.anchors2, pairs.negatives, nq, nr);
-    const base = tf.scalar(this.base);
-    const posExp = tf.mul(this.distance.margin(mat, base), this.alpha) as tf.Tensor2D;
-    const negExp = tf.mul(this.distance.margin(base, mat), this.beta) as tf.Tensor2D;
-    const posLoss = tf.div(maskedLogSumExp(posExp, posMask, true), this.alpha);
-    const negLoss = tf.div(maskedLogSumExp(negExp, negMask, true), this.beta);
+  protected pairLoss(mat: tf.Tensor2D, pairs: PairIndices, input: LossInput): LossDict {
+    return this.maskLoss(mat, masksFromPairs(pairs, mat.shape[0], mat.shape[1]), input);
+  }
+
+  protected override maskLoss(mat: tf.Tensor2D, masks: PairMasks, _input: LossInput): LossDict {
+    const nq = mat.shape[0];
+    // alpha * margin(s, base) and beta * margin(base, s) as scale * (s - base): margin(x, y) is y - x
+    // for a similarity and x - y for a distance.
+    const sign = this.distance.isInverted ? -1 : 1;
+    const posLse = maskedLogSumExp(mat, masks.pos, { addOne: true, scale: sign * this.alpha, shift: this.base });
+    const negLse = maskedLogSumExp(mat, masks.neg, { addOne: true, scale: -sign * this.beta, shift: this.base });
+    const losses = tf.add(tf.div(posLse, this.alpha), tf.div(negLse, this.beta));
     const indices = Int32Array.from({ length: nq }, (_, i) => i);
-    return { loss: { losses: tf.add(posLoss, negLoss), indices, reductionType: 'element' } };
+    return { loss: { losses, indices, reductionType: 'element' } };
   }
 
   getConfig(): Record<string, unknown> {

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { PairIndices } from '../core/indices.js';
-import { maskedLogSumExp } from '../core/tensor.js';
+import { maskedLogSumExp } from '../backend/fused.js';
 import { AvgNonZeroReducer } from '../reducers/avg-non-zero-reducer.js';
 import type { BaseReducer, LossDict } from '../reducers/base-reducer.js';
 import type { LossInput } from './base-loss.js';
 import { TemperaturePairLoss, type TemperaturePairLossOptions } from './temperature-pair-loss.js';
-import { pairMask } from './tuples.js';
+import { masksFromPairs, type PairMasks } from './pair-masks.js';
 import { registry } from './registry.js';
 
 /** Options of {@link SupConLoss} (PML's keyword arguments): temperature (default `0.1`), distance (default `CosineSimilarity()`), reducer (default `AvgNonZeroReducer`, over batch elements). */
@@ -29,23 +29,26 @@ export class SupConLoss extends TemperaturePairLoss {
     return new AvgNonZeroReducer();
   }
 
-  protected pairLoss(mat: tf.Tensor2D, pairs: PairIndices, _input: LossInput): LossDict {
+  protected pairLoss(mat: tf.Tensor2D, pairs: PairIndices, input: LossInput): LossDict {
     if (pairs.anchors1.length === 0 || pairs.anchors2.length === 0) return this.zeroLosses();
-    const [nq, nr] = mat.shape;
-    const posMask = pairMask(pairs.anchors1, pairs.positives, nq, nr);
-    const negMask = pairMask(pairs.anchors2, pairs.negatives, nq, nr);
+    return this.maskLoss(mat, masksFromPairs(pairs, mat.shape[0], mat.shape[1]), input);
+  }
+
+  /**
+   * With `P_i` the row's positives and `d_i` the log-sum-exp over `P_i ∪ N_i`:
+   * `sum_{p in P_i} (l_ip - d_i) = sum_p l_ip - |P_i| d_i`, so no [nQuery, nRef] log-probability matrix
+   * is formed.
+   */
+  protected override maskLoss(mat: tf.Tensor2D, masks: PairMasks, _input: LossInput): LossDict {
+    // The pair counts of this call (set before the masks are made; duplicates included, as PML checks).
+    if (this.records.numPosPairs === 0 || this.records.numNegPairs === 0) return this.zeroLosses();
+    const nq = mat.shape[0];
     const logits = this.logits(mat);
-    const denom = maskedLogSumExp(logits, tf.logicalOr(posMask, negMask) as tf.Tensor2D, false);
-    const logProb = tf.sub(logits, tf.expandDims(denom, 1));
-    const posCount = new Float32Array(nq);
-    const seen = new Set<number>();
-    for (let i = 0; i < pairs.anchors1.length; i++) {
-      const key = pairs.anchors1[i] * nr + pairs.positives[i];
-      if (!seen.has(key)) { seen.add(key); posCount[pairs.anchors1[i]] += 1; }
-    }
-    const divisor = tf.tensor1d(posCount.map((c) => Math.max(c, 1)));
-    const sumPos = tf.sum(tf.where(posMask, logProb, tf.zerosLike(logProb)), 1);
-    const losses = tf.neg(tf.div(sumPos, divisor));
+    const denom = maskedLogSumExp(logits, tf.logicalOr(masks.pos, masks.neg) as tf.Tensor2D);
+    const pos = tf.cast(masks.pos, 'float32');
+    const posCount = tf.sum(pos, 1);
+    const sumPos = tf.sub(tf.sum(tf.mul(logits, pos), 1), tf.mul(posCount, denom));
+    const losses = tf.neg(tf.div(sumPos, tf.maximum(posCount, 1)));
     const indices = Int32Array.from({ length: nq }, (_, i) => i);
     return { loss: { losses, indices, reductionType: 'element' } };
   }

@@ -1,0 +1,206 @@
+// The fused kernels (masked log-sum-exp, pair masks) and the data kernels added for speed (copy-free
+// Identity, blocked Transpose, byte-loop logicals, Sum/Mean gradients): checked against plain float64
+// loops and against the cpu backend, where the fused ops fall back to stock tfjs ops.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as akin from 'akin';
+import { assertClose } from './helpers.js';
+import { onBoth, size, values, wasm } from './backend-helpers.js';
+
+const tf = akin.tf;
+const { maskedLogSumExp, pairMasks } = akin.backend.fused;
+type T = akin.tf.Tensor;
+
+/** Per row: the largest kept `scale (x - shift)` (at least 0 with addOne), and the sum of `w exp(z - max)`. */
+function rowSums(x: number[], w: number[], i: number, m: number, addOne: boolean, scale: number, shift: number): { max: number; sum: number; any: boolean } {
+  let max = addOne ? 0 : -Infinity;
+  let any = false;
+  for (let j = 0; j < m; j++) {
+    if (w[i * m + j] > 0) {
+      any = true;
+      max = Math.max(max, scale * (x[i * m + j] - shift));
+    }
+  }
+  let sum = addOne ? Math.exp(-max) : 0;
+  for (let j = 0; j < m; j++) if (w[i * m + j] > 0) sum += w[i * m + j] * Math.exp(scale * (x[i * m + j] - shift) - max);
+  return { max, sum, any };
+}
+
+/** Plain float64 `log([1 +] sum_{w > 0} w exp(scale (x - shift)))` per row; 0 for rows with no w > 0. */
+function lseRef(x: number[], w: number[], n: number, m: number, addOne: boolean, scale: number, shift: number): number[] {
+  return Array.from({ length: n }, (_, i) => {
+    const { max, sum, any } = rowSums(x, w, i, m, addOne, scale, shift);
+    return any ? Math.log(sum) + max : 0;
+  });
+}
+
+/** d/dx of sum_i probe_i * lse_i: probe_i * scale * w_ij exp(z_ij) / (sum), 0 where w = 0. */
+function lseGradRef(x: number[], w: number[], probe: number[], n: number, m: number, addOne: boolean, scale: number, shift: number): number[] {
+  const out = new Array<number>(n * m).fill(0);
+  for (let i = 0; i < n; i++) {
+    const { max, sum } = rowSums(x, w, i, m, addOne, scale, shift);
+    for (let j = 0; j < m; j++) {
+      const v = w[i * m + j];
+      if (v > 0) out[i * m + j] = probe[i] * scale * v * Math.exp(scale * (x[i * m + j] - shift) - max) / sum;
+    }
+  }
+  return out;
+}
+
+test('maskedLogSumExp on wasm matches float64 loops and the stock-op version on cpu (values and gradients)', async () => {
+  const n = 7, m = 9;
+  // Row 2 keeps nothing; logits up to 60 (exp overflows float32 without the max shift).
+  // float32 values, so that the float64 reference sees exactly what the kernels see.
+  const x = values(n * m, 1, -3, 3).map((v, k) => Math.fround(k % 11 === 0 ? v * 20 : v));
+  const boolW = values(n * m, 2).map((v, k) => (Math.floor(k / m) === 2 ? 0 : v > -0.2 ? 1 : 0));
+  const countW = values(n * m, 3).map((v, k) => (Math.floor(k / m) === 2 ? 0 : v > 0 ? Math.round(v * 3) : 0));
+  const probe = values(n, 4).map(Math.fround);
+  const settings = [
+    { addOne: false, scale: 1, shift: 0 },
+    { addOne: true, scale: 2, shift: 0.5 },
+    { addOne: true, scale: -50, shift: 0.5 },
+    { addOne: false, scale: 0.25, shift: -1 },
+  ];
+  for (const s of settings) {
+    for (const [kind, w] of [['bool', boolW], ['counts', countW]] as const) {
+      const run = (): number[][] => tf.tidy(() => {
+        const xt = tf.tensor2d(x, [n, m]);
+        const wt = kind === 'bool' ? tf.tensor2d(w, [n, m], 'bool') : tf.tensor2d(w, [n, m]);
+        const y = maskedLogSumExp(xt, wt, s);
+        const g = tf.grad((v: T) => tf.sum(tf.mul(maskedLogSumExp(v as akin.tf.Tensor2D, wt, s), tf.tensor1d(probe))))(xt);
+        return [Array.from(y.dataSync()), Array.from(g.dataSync())];
+      });
+      const r = await onBoth(run);
+      const msg = `${kind} ${JSON.stringify(s)}`;
+      const want = lseRef(x, w, n, m, s.addOne, s.scale, s.shift);
+      const wantGrad = lseGradRef(x, w, probe, n, m, s.addOne, s.scale, s.shift);
+      assertClose(r.wasm[0], want, { atol: 1e-5, rtol: 1e-6, msg: `${msg} wasm value` });
+      assertClose(r.cpu[0], want, { atol: 1e-4, rtol: 1e-5, msg: `${msg} cpu value` });
+      // The gradient uses the float32 output y in exp(z - y): its rounding (half an ulp of |y|) limits it.
+      const zMax = Math.max(...x.map((v) => Math.abs(s.scale * (v - s.shift))));
+      assertClose(r.wasm[1], wantGrad, { atol: 1e-6, rtol: 1e-5 + 1e-7 * zMax, msg: `${msg} wasm grad` });
+      assertClose(r.wasm[1], r.cpu[1], { atol: 1e-5, rtol: 1e-4, msg: `${msg} wasm vs cpu grad` });
+    }
+  }
+});
+
+test('maskedLogSumExp on wasm: a NaN among the kept logits makes its row NaN, a NaN left out does not', async () => {
+  await wasm();
+  const [y, g] = tf.tidy(() => {
+    const x = tf.tensor2d([[0, NaN, 1], [NaN, 2, 3]]);
+    const w = tf.tensor2d([[1, 1, 1], [0, 1, 1]], [2, 3], 'bool');
+    const out = maskedLogSumExp(x, w);
+    const grad = tf.grad((v: T) => tf.sum(maskedLogSumExp(v as akin.tf.Tensor2D, w)))(x);
+    return [Array.from(out.dataSync()), Array.from(grad.dataSync())];
+  });
+  assert.ok(Number.isNaN(y[0]));
+  assertClose(y[1], Math.log(Math.exp(2) + Math.exp(3)));
+  assert.ok(Number.isNaN(g[0]) && Number.isNaN(g[2]));
+  assert.equal(g[3], 0);
+  assertClose(g.slice(4), [Math.exp(2) / (Math.exp(2) + Math.exp(3)), Math.exp(3) / (Math.exp(2) + Math.exp(3))]);
+});
+
+test('pairMasks on wasm and cpu mark same-label pairs (self-pairs excluded without a reference set) and different-label pairs', async () => {
+  const labels = Int32Array.from([3, 1, 3, 3, 0, 1]);
+  const ref = Int32Array.from([1, 3, 7, 1]);
+  for (const refLabels of [undefined, ref]) {
+    const r = await onBoth(() => tf.tidy(() => {
+      const { pos, neg } = pairMasks(labels, refLabels);
+      assert.equal(pos.dtype, 'bool');
+      return [Array.from(pos.dataSync()), Array.from(neg.dataSync())];
+    }));
+    const cols = refLabels ?? labels;
+    const wantPos: number[] = [], wantNeg: number[] = [];
+    labels.forEach((l, i) => cols.forEach((c, j) => {
+      wantPos.push(l === c && !(refLabels === undefined && i === j) ? 1 : 0);
+      wantNeg.push(l !== c ? 1 : 0);
+    }));
+    for (const side of [r.wasm, r.cpu]) {
+      assert.deepEqual(side[0], wantPos);
+      assert.deepEqual(side[1], wantNeg);
+    }
+  }
+});
+
+test('Identity on wasm shares data: a clone keeps its values after the original is disposed, and frees nothing twice', async () => {
+  await wasm();
+  const before = tf.memory();
+  const a = tf.tensor2d([[1, 2], [3, 4]]);
+  const b = tf.clone(a);
+  a.dispose();
+  assert.deepEqual(Array.from(b.dataSync()), [1, 2, 3, 4]);
+  const c = tf.add(b, 1);
+  b.dispose();
+  assert.deepEqual(Array.from(c.dataSync()), [2, 3, 4, 5]);
+  c.dispose();
+  assert.equal(tf.memory().numTensors, before.numTensors);
+  assert.equal(tf.memory().numBytes, before.numBytes);
+});
+
+test('Transpose of the last two axes and transposed matmuls on wasm match cpu (float32, int32, bool, batched, odd sizes)', async () => {
+  const shapes = [[1, 1], [3, 17], [17, 3], [9, 8], [70, 65], [2, 5, 11], [3, 2, 13, 9]];
+  for (const [k, shape] of shapes.entries()) {
+    const n = size(shape);
+    const v = values(n, 30 + k);
+    const perm = [...shape.keys()];
+    [perm[shape.length - 2], perm[shape.length - 1]] = [perm[shape.length - 1], perm[shape.length - 2]];
+    for (const dtype of ['float32', 'int32', 'bool'] as const) {
+      const data = dtype === 'float32' ? v : v.map((x) => (dtype === 'bool' ? (x > 0 ? 1 : 0) : Math.round(x * 100)));
+      const r = await onBoth(() => tf.tidy(() => {
+        const y = tf.transpose(tf.tensor(data, shape, dtype), perm);
+        return [y.shape, Array.from(y.dataSync() as ArrayLike<number>, Number)];
+      }));
+      assert.deepEqual(r.wasm, r.cpu, `transpose ${shape} ${dtype}`);
+    }
+  }
+  const a = values(13 * 7, 40);
+  const b = values(13 * 5, 41);
+  for (const [ta, tb, sa, sb] of [[true, false, [7, 13], [7, 5]], [false, true, [13, 7], [5, 7]], [true, true, [7, 13], [5, 7]]] as [boolean, boolean, number[], number[]][]) {
+    const r = await onBoth(() => tf.tidy(() => {
+      const y = tf.matMul(tf.tensor2d(a.slice(0, sa[0] * sa[1]), [sa[0], sa[1]]), tf.tensor2d(b.slice(0, sb[0] * sb[1]), [sb[0], sb[1]]), ta, tb);
+      return [y.shape, Array.from(y.dataSync())];
+    }));
+    assert.deepEqual(r.wasm[0], r.cpu[0]);
+    assertClose(r.wasm[1], r.cpu[1], { msg: `matmul ${ta} ${tb}` });
+  }
+});
+
+test('logicalAnd / logicalOr / logicalXor of same-shape and broadcast bool tensors on wasm match cpu', async () => {
+  const shapes: [number[], number[]][] = [[[5, 7], [5, 7]], [[5, 7], [5, 1]], [[1, 7], [5, 7]], [[2, 3, 4], [3, 1]]];
+  for (const [k, [sa, sb]] of shapes.entries()) {
+    const va = values(size(sa), 50 + k);
+    const vb = values(size(sb), 60 + k);
+    for (const op of [tf.logicalAnd, tf.logicalOr, tf.logicalXor]) {
+      const r = await onBoth(() => tf.tidy(() => {
+        const y = op(tf.greater(tf.tensor(va, sa), 0), tf.greater(tf.tensor(vb, sb), 0.2));
+        return [y.shape, Array.from(y.dataSync())];
+      }));
+      assert.deepEqual(r.wasm, r.cpu, `${op.name} ${sa} ${sb}`);
+    }
+  }
+});
+
+test('gradients of sum and mean broadcast dy over the reduced axes (plain loops, wasm and cpu)', async () => {
+  const shape = [3, 4, 5];
+  const x = values(60, 70);
+  for (const axis of [[0], [1], [2], [0, 2], [0, 1, 2]]) {
+    const kept = shape.map((d, i) => (axis.includes(i) ? 1 : d));
+    const probe = values(size(kept), 71);
+    const r = await onBoth(() => tf.tidy(() => {
+      const p = tf.tensor(probe, kept);
+      const gs = tf.grad((v: T) => tf.sum(tf.mul(tf.sum(v, axis, true), p)))(tf.tensor(x, shape));
+      const gm = tf.grad((v: T) => tf.sum(tf.mul(tf.mean(v, axis, true), p)))(tf.tensor(x, shape));
+      return [Array.from(gs.dataSync()), Array.from(gm.dataSync())];
+    }));
+    const count = axis.reduce((p, a) => p * shape[a], 1);
+    const want: number[] = [];
+    for (let i = 0; i < 3; i++) for (let j = 0; j < 4; j++) for (let k = 0; k < 5; k++) {
+      const idx = [i, j, k].map((c, d) => (axis.includes(d) ? 0 : c));
+      want.push(Math.fround(probe[(idx[0] * kept[1] + idx[1]) * kept[2] + idx[2]]));
+    }
+    for (const side of [r.wasm, r.cpu]) {
+      assertClose(side[0], want, { atol: 0, rtol: 0, msg: `sum axis ${axis}` });
+      assertClose(side[1], want.map((v) => v / count), { atol: 1e-7, rtol: 1e-6, msg: `mean axis ${axis}` });
+    }
+  }
+});
