@@ -3,7 +3,7 @@
  * list of WAV paths with labels. {@link readAudioDataset} turns either into a {@link Dataset} of
  * fixed-size features through an {@link AudioPreprocessor}.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { DataError } from '../core/errors.js';
@@ -45,31 +45,58 @@ const isWav = (name: string): boolean => extname(name).toLowerCase() === '.wav';
  */
 export function listAudio(source: string, options: ListAudioOptions = {}): AudioItem[] {
   const o = parseOptions('listAudio', listSchema, options);
-  let stat;
+  if (statOf(source).isDirectory()) return listFolder(source);
+  return readList(source, o.pathField, o.labelField).map((e) => ({ path: e.path, label: e.label! }));
+}
+
+/**
+ * Lists WAV files to embed, without labels: `source` is one `.wav` file, a folder (every `.wav` below
+ * it, sorted by path), a `.csv` / `.jsonl` list with a `pathField` column or field, or a `.txt` file of
+ * one path per line. Relative paths in a list are resolved against the list's folder.
+ */
+export function listAudioInputs(source: string, options: Pick<ListAudioOptions, 'pathField'> = {}): string[] {
+  const o = parseOptions('listAudioInputs', listSchema, options);
+  if (statOf(source).isDirectory()) {
+    const out: string[] = [];
+    walkWavs(source, out);
+    if (out.length === 0) throw new DataError(`${source}: no .wav files`);
+    return out;
+  }
+  if (isWav(source)) return [source];
+  return readList(source, o.pathField, null).map((e) => e.path);
+}
+
+function statOf(source: string): Stats {
   try {
-    stat = statSync(source);
+    return statSync(source);
   } catch (e) {
     throw new DataError(`cannot read ${source}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  if (stat.isDirectory()) return listFolder(source);
+}
+
+/** Entries of a CSV, JSON-lines or (without labels) plain-text list of paths. */
+function readList(source: string, pathField: string, labelField: string | null): { path: string; label?: string }[] {
   const ext = extname(source).toLowerCase();
   const base = dirname(source);
   const at = (p: string): string => (isAbsolute(p) ? p : resolve(base, p));
+  let out: { path: string; label?: string }[];
   if (ext === '.csv') {
     const table = readCsv(source);
-    const pi = table.columns.indexOf(o.pathField);
-    const li = table.columns.indexOf(o.labelField);
-    for (const [field, i] of [[o.pathField, pi], [o.labelField, li]] as const) {
-      if (i < 0) throw new DataError(`${source}: no column '${field}' (columns: ${table.columns.join(', ')})`);
-    }
-    return table.rows.map((row, r) => {
-      if (row[pi] === '' || row[li] === '') throw new DataError(`${source}:${table.lines[r]}: empty '${row[pi] === '' ? o.pathField : o.labelField}'`);
-      return { path: at(row[pi]), label: row[li] };
+    const fields = labelField === null ? [pathField] : [pathField, labelField];
+    const cols = fields.map((f) => {
+      const i = table.columns.indexOf(f);
+      if (i < 0) throw new DataError(`${source}: no column '${f}' (columns: ${table.columns.join(', ')})`);
+      return i;
     });
-  }
-  if (ext === '.jsonl' || ext === '.ndjson') {
-    const items: AudioItem[] = [];
-    readFileSync(source, 'utf8').split('\n').forEach((line, i) => {
+    out = table.rows.map((row, r) => {
+      cols.forEach((c, j) => {
+        if (row[c] === '') throw new DataError(`${source}:${table.lines[r]}: empty '${fields[j]}'`);
+      });
+      return { path: at(row[cols[0]]), ...(cols.length > 1 ? { label: row[cols[1]] } : {}) };
+    });
+  } else if (ext === '.jsonl' || ext === '.ndjson') {
+    out = [];
+    readText(source).split('\n').forEach((line, i) => {
       if (line.trim() === '') return;
       const where = `${source}:${i + 1}`;
       let rec: unknown;
@@ -79,32 +106,56 @@ export function listAudio(source: string, options: ListAudioOptions = {}): Audio
         throw new DataError(`${where}: not valid JSON (${(e as Error).message})`);
       }
       const r = rec as Record<string, unknown>;
-      if (rec === null || typeof rec !== 'object' || typeof r[o.pathField] !== 'string') throw new DataError(`${where}: expected an object with a string '${o.pathField}'`);
-      const label = r[o.labelField];
-      if (typeof label !== 'string' && typeof label !== 'number') throw new DataError(`${where}: no string or number '${o.labelField}'`);
-      items.push({ path: at(r[o.pathField] as string), label: String(label) });
+      if (rec === null || typeof rec !== 'object' || typeof r[pathField] !== 'string') throw new DataError(`${where}: expected an object with a string '${pathField}'`);
+      if (labelField === null) {
+        out.push({ path: at(r[pathField] as string) });
+        return;
+      }
+      const label = r[labelField];
+      if (typeof label !== 'string' && typeof label !== 'number') throw new DataError(`${where}: no string or number '${labelField}'`);
+      out.push({ path: at(r[pathField] as string), label: String(label) });
     });
-    if (items.length === 0) throw new DataError(`${source}: no items`);
-    return items;
+  } else if (ext === '.txt' && labelField === null) {
+    out = readText(source).split('\n').map((l) => l.trim()).filter((l) => l !== '').map((p) => ({ path: at(p) }));
+  } else {
+    throw new DataError(
+      labelField === null
+        ? `${source}: give a .wav file, a folder of WAV files, or a .csv / .jsonl / .txt list of WAV paths`
+        : `${source}: give a folder of class folders of WAV files, or a .csv / .jsonl list of WAV paths and labels`,
+    );
   }
-  throw new DataError(`${source}: give a folder of class folders of WAV files, or a .csv / .jsonl list of WAV paths and labels`);
+  if (out.length === 0) throw new DataError(`${source}: no items`);
+  return out;
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new DataError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+function walkWavs(dir: string, out: string[]): void {
+  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    if (e.isDirectory()) walkWavs(join(dir, e.name), out);
+    else if (isWav(e.name)) out.push(join(dir, e.name));
+  }
 }
 
 function listFolder(root: string): AudioItem[] {
   const items: AudioItem[] = [];
-  const walk = (dir: string, label: string): void => {
-    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-      if (e.isDirectory()) walk(join(dir, e.name), label);
-      else if (isWav(e.name)) items.push({ path: join(dir, e.name), label });
-    }
-  };
   for (const e of readdirSync(root, { withFileTypes: true })) {
     if (e.isFile() && isWav(e.name)) {
       throw new DataError(`${root}: ${e.name} is not in a class folder; put each class's WAV files in a sub-folder named after the class`);
     }
   }
   const classes = readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
-  for (const c of classes) walk(join(root, c), c);
+  for (const c of classes) {
+    const paths: string[] = [];
+    walkWavs(join(root, c), paths);
+    for (const path of paths) items.push({ path, label: c });
+  }
   if (items.length === 0) throw new DataError(`${root}: no .wav files in class sub-folders`);
   return items;
 }

@@ -46,7 +46,8 @@ export interface MfccOptions extends SpectrogramOptions {
   nMfcc?: number;
 }
 
-const baseSchema = z
+/** Zod schema of {@link MfccOptions} (strict, with the documented defaults; cross-field checks are in {@link resolveSpectrogramOptions}). */
+export const spectrogramOptionsSchema = z
   .object({
     sampleRate: z.number().int().min(1).default(16000),
     windowSize: z.number().int().min(2).default(400),
@@ -70,7 +71,7 @@ export type ResolvedSpectrogramOptions = Required<SpectrogramOptions> & { nMfcc:
  * as the window, `fMin < fMax <= sampleRate / 2`, `nMfcc <= nMels`). Errors name the bad option.
  */
 export function resolveSpectrogramOptions(owner: string, options: MfccOptions = {}): ResolvedSpectrogramOptions {
-  const o = parseOptions(owner, baseSchema, options);
+  const o = parseOptions(owner, spectrogramOptionsSchema, options);
   const fftSize = o.fftSize ?? 2 ** Math.ceil(Math.log2(o.windowSize));
   if ((fftSize & (fftSize - 1)) !== 0) throw new ConfigError(`${owner}: option 'fftSize' must be a power of two (got ${fftSize})`);
   if (fftSize < o.windowSize) throw new ConfigError(`${owner}: option 'fftSize' (${fftSize}) must be at least 'windowSize' (${o.windowSize})`);
@@ -229,6 +230,13 @@ export function dct(x: FeatureMatrix, count: number): FeatureMatrix {
 export function mfcc(samples: Float32Array, options: MfccOptions = {}): FeatureMatrix {
   const o = resolveSpectrogramOptions('mfcc', options);
   return dct(logMel(samples, o), o.nMfcc);
+}
+
+/** The mean of the frames (rows) of `x`: `dim` values. */
+export function meanFrame(x: FeatureMatrix): Float32Array {
+  const acc = new Float64Array(x.dim);
+  for (let t = 0; t < x.frames; t++) for (let k = 0; k < x.dim; k++) acc[k] += x.data[t * x.dim + k];
+  return Float32Array.from(acc, (v) => v / Math.max(1, x.frames));
 }
 
 /** Options of {@link trimSilence}. */

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { parseOptions } from '../core/options.js';
 import {
-  dct, fitFrames, logMelSpectrogram, mfcc, resolveSpectrogramOptions, trimSilence,
+  dct, fitFrames, logMelSpectrogram, meanFrame, mfcc, resolveSpectrogramOptions, spectrogramOptionsSchema, trimSilence,
   type FeatureMatrix, type MfccOptions,
 } from './audio-features.js';
 import { decodeWav, readWav, resample, type MonoAudio } from './wav.js';
@@ -29,25 +29,26 @@ export interface AudioPreprocessorOptions extends Omit<MfccOptions, 'sampleRate'
   trimDb?: number | null;
   /**
    * `'utterance'`: subtract each feature's mean over the clip's frames and divide by the clip's standard
-   * deviation (removes loudness and the voice's spectral tilt; padding is then 0). `'none'`: raw values,
-   * padded with the features of silence. Default `'utterance'`.
+   * deviation (removes loudness and the voice's spectral tilt; padding is then 0). `'mean'`: only
+   * subtract the means (cepstral mean normalisation for MFCCs; padding 0). `'none'`: raw values, padded
+   * with the features of silence. Default `'utterance'`.
    */
-  normalize?: 'utterance' | 'none';
+  normalize?: 'utterance' | 'mean' | 'none';
 }
 
 /** The saved form of an {@link AudioPreprocessor}: every option, defaults filled in. */
 export type AudioPreprocessorConfig = Required<Omit<AudioPreprocessorOptions, 'trimDb'>> & { trimDb: number | null };
 
-const schema = z
-  .object({
-    sampleRate: z.number().int().min(1).default(16000),
+/** Zod schema of {@link AudioPreprocessorOptions} (strict, with the documented defaults). */
+export const audioPreprocessorSchema = spectrogramOptionsSchema
+  .extend({
     features: z.enum(['logmel', 'mfcc']).default('logmel'),
     frames: z.number().int().min(1).default(100),
     align: z.enum(['start', 'center']).default('start'),
     trimDb: z.number().positive().nullable().default(40),
-    normalize: z.enum(['utterance', 'none']).default('utterance'),
+    normalize: z.enum(['utterance', 'mean', 'none']).default('utterance'),
   })
-  .passthrough();
+  .strict();
 
 /**
  * Turns mono audio (or WAV files) into fixed-size feature matrices.
@@ -62,7 +63,7 @@ export class AudioPreprocessor {
   readonly config: AudioPreprocessorConfig;
 
   constructor(options: AudioPreprocessorOptions = {}) {
-    const { sampleRate, features, frames, align, trimDb, normalize, ...spectrogram } = parseOptions('AudioPreprocessor', schema, options);
+    const { sampleRate, features, frames, align, trimDb, normalize, ...spectrogram } = parseOptions('AudioPreprocessor', audioPreprocessorSchema, options);
     const s = resolveSpectrogramOptions('AudioPreprocessor', { ...spectrogram, sampleRate });
     this.config = { ...s, features, frames, align, trimDb, normalize };
   }
@@ -83,7 +84,7 @@ export class AudioPreprocessor {
     let samples = resample(audio.samples, audio.sampleRate, c.sampleRate);
     if (c.trimDb !== null) samples = trimSilence(samples, { thresholdDb: c.trimDb, frameSize: Math.max(1, Math.round(c.sampleRate / 100)) });
     const x = c.features === 'mfcc' ? mfcc(samples, this.spectrogramOptions()) : logMelSpectrogram(samples, this.spectrogramOptions());
-    if (c.normalize === 'utterance') normalizeUtterance(x);
+    if (c.normalize !== 'none') normalizeUtterance(x, c.normalize === 'utterance');
     return x;
   }
 
@@ -120,20 +121,22 @@ export class AudioPreprocessor {
     return s;
   }
 
-  /** Features of silence: 0 after utterance normalisation, else the log offset's log (and its DCT). */
+  /** Features of silence: 0 after normalisation, else the log offset's log (and its DCT). */
   private padFrame(): number | Float32Array {
     const c = this.config;
-    if (c.normalize === 'utterance') return 0;
+    if (c.normalize !== 'none') return 0;
     const silent: FeatureMatrix = { data: new Float32Array(c.nMels).fill(Math.log(c.logOffset)), frames: 1, dim: c.nMels };
     return c.features === 'mfcc' ? dct(silent, c.nMfcc).data : silent.data;
   }
 }
 
-/** Subtracts each column's mean over the frames and divides by the standard deviation of all values (in place). */
-export function normalizeUtterance(x: FeatureMatrix): FeatureMatrix {
+/**
+ * Subtracts each column's mean over the frames and, with `scale` (default), divides by the standard
+ * deviation of all the centred values (in place; a constant matrix stays at zero).
+ */
+export function normalizeUtterance(x: FeatureMatrix, scale = true): FeatureMatrix {
   const { data, frames, dim } = x;
-  const mean = new Float64Array(dim);
-  for (let t = 0; t < frames; t++) for (let k = 0; k < dim; k++) mean[k] += data[t * dim + k] / frames;
+  const mean = meanFrame(x);
   let ss = 0;
   for (let t = 0; t < frames; t++) {
     for (let k = 0; k < dim; k++) {
@@ -143,6 +146,6 @@ export function normalizeUtterance(x: FeatureMatrix): FeatureMatrix {
     }
   }
   const std = Math.sqrt(ss / (frames * dim));
-  if (std > 0) for (let i = 0; i < data.length; i++) data[i] /= std;
+  if (scale && std > 0) for (let i = 0; i < data.length; i++) data[i] /= std;
   return x;
 }

@@ -30,9 +30,9 @@ export interface AudioConvnetOptions {
   seed?: number;
 }
 
-const schema = z
+/** Zod schema of the options besides `inputShape` and `seed` (strict, with the defaults above); run configs use it for `model`. */
+export const audioConvnetSchema = z
   .object({
-    inputShape: z.array(z.number().int().min(1)).length(3),
     filters: z.array(z.number().int().min(1)).min(1).default([16, 32, 64]),
     kernelSize: z.number().int().min(1).default(3),
     pooling: z.enum(['flatten', 'frequency', 'average', 'max']).default('frequency'),
@@ -40,9 +40,10 @@ const schema = z
     embeddingDim: z.number().int().min(1).default(64),
     dropout: z.number().min(0).max(0.99).default(0),
     normalize: z.boolean().default(true),
-    seed: z.number().int().default(0),
   })
   .strict();
+
+const schema = audioConvnetSchema.extend({ inputShape: z.array(z.number().int().min(1)).length(3), seed: z.number().int().default(0) }).strict();
 
 /**
  * A small conv net over spectrograms (`[time, frequency, 1]` inputs from `AudioPreprocessor`): for

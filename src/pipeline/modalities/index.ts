@@ -6,3 +6,4 @@ import './images.js';
 import './vectors.js';
 import './tabular.js';
 import './text.js';
+import './audio.js';
