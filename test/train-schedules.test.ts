@@ -139,3 +139,26 @@ test('a run with its own loss optimiser and a projection head resumes to where a
   const fresh = setup();
   assert.ok(flat(fresh.head.getWeights()).some((v, i) => Math.abs(v - flat(full.head.getWeights())[i]) > 1e-4));
 });
+
+test('run configs take the training options, and refuse combinations that cannot work', () => {
+  const c = akin.pipeline.parseRunConfig({
+    data: { source: 'embedded' },
+    optimizer: { learningRate: 3e-4, weightDecay: 1e-4, lossLearningRate: 1e-2, schedule: { type: 'cosine', warmupEpochs: 1 } },
+    augment: { pad: 2, flip: 0.5 }, views: 2, selfSupervised: { loss: { className: 'NTXentLoss', config: { temperature: 0.5 } } },
+    projectionHead: { hidden: [128] },
+  });
+  assert.equal(c.optimizer.schedule.type, 'cosine');
+  assert.equal(c.optimizer.schedule.minFactor, 0);
+  assert.equal(c.optimizer.weightDecayMode, 'decoupled');
+  assert.equal(c.augment?.noise, 0);
+  assert.equal(c.selfSupervised?.weight, 1);
+  const d = akin.pipeline.parseRunConfig({});
+  assert.equal(d.optimizer.schedule.type, 'constant');
+  assert.equal(d.augment, null);
+  assert.equal(d.views, 1);
+  assert.throws(() => akin.pipeline.parseRunConfig({ selfSupervised: { loss: { className: 'NTXentLoss' } } }), /views/);
+  assert.throws(() => akin.pipeline.parseRunConfig({ lossWeight: 0 }), /nothing to train/);
+  assert.throws(() => akin.pipeline.parseRunConfig({ optimizer: { schedule: { type: 'cosine', gamma: 3 } } }), /optimizer\.schedule\.gamma/);
+  assert.throws(() => akin.pipeline.parseRunConfig({ augment: { pad: 1.5 } }), /augment\.pad/);
+  assert.throws(() => akin.pipeline.parseRunConfig({ data: { kind: 'vectors', source: 'x.npy' }, augment: { pad: 1 } }), /image inputs only/);
+});

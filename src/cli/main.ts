@@ -15,6 +15,7 @@ import { addBenchCommand } from './bench.js';
 import { addIndexCommand } from './index-cmd.js';
 import { addSearchCommand } from './search.js';
 import { addServeCommand } from './serve.js';
+import { addTuneCommand } from './tune.js';
 import { allMetrics, formatAllMetrics } from './evaluate.js';
 import { calibrateRun, formatThresholds } from './calibrate.js';
 
@@ -158,6 +159,7 @@ addBenchCommand(program, startBackend);
 addIndexCommand(program, startBackend);
 addSearchCommand(program, startBackend);
 addServeCommand(program, startBackend);
+addTuneCommand(program, startBackend);
 
 export async function main(argv: string[]): Promise<void> {
   try {

@@ -169,10 +169,13 @@ const kFoldSchema = z.object({ folds: z.number().int().min(2), random: randomSch
  * Groups `classes` into `folds` contiguous, near-equal groups (sizes differ by at most one; larger
  * groups first), after shuffling them when `random` is given. Group f is fold f's validation classes.
  */
-export function classFoldGroups(classes: number[], folds: number, random?: Random): number[][] {
-  const order = classes.slice().sort((a, b) => a - b);
+export function classFoldGroups<T extends number | string>(classes: T[], folds: number, random?: Random): T[][] {
+  if (!Number.isInteger(folds) || folds < 1 || folds > classes.length) {
+    throw new ConfigError(`classFoldGroups: 'folds' must be an integer from 1 to the ${classes.length} classes (got ${folds})`);
+  }
+  const order = classes.slice().sort((a, b) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0));
   if (random) shuffleInPlace(order, random);
-  const groups: number[][] = [];
+  const groups: T[][] = [];
   const base = Math.floor(order.length / folds);
   const extra = order.length % folds;
   let at = 0;

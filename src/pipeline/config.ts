@@ -4,6 +4,8 @@ import { ConfigError } from '../core/errors.js';
 import { formatIssues } from '../core/options.js';
 import { OPTIMIZER_NAMES } from '../train/optimizers.js';
 import { defaultM } from '../train/trainer.js';
+import { lrScheduleSchema } from '../train/schedules.js';
+import { imageAugmentSchema } from '../data/augment.js';
 import { getModality, kindOptions, parseModalityOptions } from './modality.js';
 import { parseModelSpec, type ModelSpec } from './model-types.js';
 import './modalities/index.js';
@@ -62,9 +64,38 @@ export const runConfigSchema = z
       .object({
         name: z.enum(OPTIMIZER_NAMES as unknown as [string, ...string[]]).default('adam'),
         learningRate: z.number().positive().max(10).default(1e-3),
+        /** Weight decay of the model's kernels (0 = none). */
+        weightDecay: z.number().min(0).max(1).default(0),
+        /** `decoupled` (AdamW: `w -= lr * weightDecay * w` after each step) or `l2` (penalty added to the loss). */
+        weightDecayMode: z.enum(['decoupled', 'l2']).default('decoupled'),
+        /** Learning rate of the loss's own weights (proxies); default: `learningRate`. */
+        lossLearningRate: z.number().positive().max(10).optional(),
+        /** Learning-rate schedule: `{ type: constant | cosine | step, warmupEpochs, minFactor, stepEpochs, gamma }`. */
+        schedule: lrScheduleSchema.prefault({}),
       })
       .strict()
       .prefault({}),
+    /** Augmentation of training images (`{ pad, flip, noise, erase, ... }`), or null for none. Image inputs only. */
+    augment: imageAugmentSchema.nullable().default(null),
+    /** Augmented views of each image per batch (2 for SupCon-style batches or `selfSupervised`). */
+    views: z.number().int().min(1).max(8).default(1),
+    /** Weight of `loss` in the total (0: train on `selfSupervised` alone). */
+    lossWeight: z.number().min(0).default(1),
+    /** A self-supervised term over the views (labels = image identity), e.g. `{ loss: { className: 'NTXentLoss' }, weight: 1 }`. */
+    selfSupervised: z.object({ loss: component, weight: z.number().min(0).default(1) }).strict().nullable().default(null),
+    /**
+     * A projection head used only in training (the losses see head(embedding); the saved model is the
+     * embedding network): Dense(hidden[i], ReLU) ... -> Dense(dim, default: the embedding size) -> L2 norm.
+     */
+    projectionHead: z
+      .object({
+        hidden: z.array(z.number().int().min(1)).default([]),
+        dim: z.number().int().min(1).optional(),
+        normalize: z.boolean().default(true),
+      })
+      .strict()
+      .nullable()
+      .default(null),
     batchSize: z.number().int().min(2).max(65536).default(256),
     /** Samples per class per batch (m-per-class sampling). Default: 4, or more when there are too few classes to fill a batch. */
     m: z.number().int().min(1).optional(),
@@ -111,6 +142,13 @@ export function parseRunConfig(input: unknown, where = 'config'): RunConfig {
       `${where}: 'batchSize' / 'm' = ${c.batchSize / c.m} classes per batch, but only ${fitClasses.length} training classes are trained on; raise 'm' or lower 'batchSize'`,
     );
   }
+  if (c.augment && c.data.kind !== 'images') {
+    throw new ConfigError(`${where}: 'augment' applies to image inputs only (data.kind is '${c.data.kind}')`);
+  }
+  if (c.selfSupervised && c.views < 2) {
+    throw new ConfigError(`${where}: 'selfSupervised' needs 'views' >= 2 (it pairs the augmented views of each image)`);
+  }
+  if (!c.selfSupervised && c.lossWeight === 0) throw new ConfigError(`${where}: 'lossWeight' is 0 and there is no 'selfSupervised' loss: nothing to train`);
   const overlap = c.data.trainClasses.filter((x) => c.data.testClasses.includes(x));
   if (overlap.length > 0) throw new ConfigError(`${where}: 'data.testClasses' must not contain training classes (${overlap.join(', ')})`);
   if (c.earlyStopping?.monitor.startsWith('val_') && c.data.validation === 0 && c.data.validationClasses.length === 0) {

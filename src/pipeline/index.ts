@@ -6,10 +6,12 @@ export { embeddingMetrics, datasetMetrics, retrievalValidator } from './evaluate
 export type { SplitMetrics } from './evaluate.js';
 export { formatMetricsTable } from './table.js';
 export type { MetricsTable } from './table.js';
-export { runExperiment, buildModel, loadRun, splitMetrics, splitLabels, rawRowName, readRunInputs, parseRunInputs, PREPROCESSING_FILE } from './run.js';
+export { runExperiment, fitRun, buildModel, loadRun, splitMetrics, splitLabels, rawRowName, readRunInputs, parseRunInputs, PREPROCESSING_FILE } from './run.js';
 export type { RunOptions, RunResult, LoadedRun } from './run.js';
 export { registerModality, getModality, modalityKinds } from './modality.js';
 export type { Modality, Preprocessing, LoadedItems, LoadContext } from './modality.js';
 export { registerModelType, modelTypes, parseModelSpec, buildModelFromSpec } from './model-types.js';
 export type { ModelType, ModelSpec, ModelInput } from './model-types.js';
 export { readNumericInputs } from './inputs.js';
+export { tune, trialRunner, parseSearchSpace, sampleParams, applyParams, halvingRungs, bestEpochOf, searchSpaceSchema } from './tune.js';
+export type { TuneOptions, TuneResult, TrialRecord, TrialRunner, TrialOutcome, TrialRunnerOptions, SearchSpace, ParamSpec } from './tune.js';

@@ -10,6 +10,8 @@ import { registry as minerRegistry } from '../miners/registry.js';
 import '../losses/index.js';
 import '../miners/index.js';
 import { Trainer, type FitResult } from '../train/trainer.js';
+import { projectionHead } from '../train/head.js';
+import type { Callback } from '../train/callbacks.js';
 import { info as backendInfo } from '../backend/backend.js';
 import type { RunConfig } from './config.js';
 import { parseRunConfig } from './config.js';
@@ -78,27 +80,7 @@ export async function runExperiment(config: RunConfig, options: RunOptions): Pro
     metrics.raw = await splitMetrics(null, data, config.seed);
     metrics.untrained = await splitMetrics(model, data, config.seed);
   }
-  const loss = lossRegistry.fromConfig(config.loss);
-  const miner = config.miner ? minerRegistry.fromConfig(config.miner) : null;
-  const t0 = performance.now();
-  const fit = await new Trainer().fit({
-    model,
-    loss,
-    miner,
-    data: data.train,
-    batchSize: config.batchSize,
-    m: config.m,
-    optimizer: config.optimizer.name as 'adam',
-    learningRate: config.optimizer.learningRate,
-    epochs: config.epochs,
-    earlyStopping: config.earlyStopping,
-    validation: data.validation ? { evaluate: retrievalValidator(data.validation) } : null,
-    runDir,
-    resume: options.resume,
-    seed: config.seed,
-    progress: options.progress ?? true,
-  });
-  const trainSeconds = (performance.now() - t0) / 1000;
+  const { fit, trainSeconds } = await fitRun(config, data, model, { runDir, resume: options.resume, progress: options.progress ?? true });
   metrics.trained = await splitMetrics(model, data, config.seed);
   await saveModel(model, join(runDir, 'model'));
   const table = formatMetricsTable(metrics, splitLabels(config), { raw: rawRowName(data) });
@@ -122,8 +104,62 @@ export async function runExperiment(config: RunConfig, options: RunOptions): Pro
     }
   }
   model.dispose();
-  loss.dispose();
   return { runDir, config, description: data.description, metrics, table, fit, trainSeconds };
+}
+
+/**
+ * Trains `model` on a run's training split as its config says (loss, miner, optimiser and schedule,
+ * augmentation, views, self-supervised term, projection head, early stopping on the validation split)
+ * and returns the Trainer's result and the training time in seconds.
+ */
+export async function fitRun(
+  config: RunConfig,
+  data: Pick<RunData, 'train' | 'validation'>,
+  model: tf.LayersModel,
+  options: { runDir?: string; resume?: boolean; progress?: boolean; callbacks?: Callback[] } = {},
+): Promise<{ fit: FitResult; trainSeconds: number }> {
+  const loss = lossRegistry.fromConfig(config.loss);
+  const miner = config.miner ? minerRegistry.fromConfig(config.miner) : null;
+  const ssl = config.selfSupervised ? lossRegistry.fromConfig(config.selfSupervised.loss) : null;
+  const outShape = model.outputs[0].shape;
+  const head = config.projectionHead
+    ? projectionHead({ ...config.projectionHead, inputDim: outShape[outShape.length - 1] as number, seed: config.seed })
+    : null;
+  const t0 = performance.now();
+  try {
+    const fit = await new Trainer().fit({
+      model,
+      loss,
+      miner,
+      data: data.train,
+      batchSize: config.batchSize,
+      m: config.m,
+      optimizer: config.optimizer.name as 'adam',
+      learningRate: config.optimizer.learningRate,
+      lossLearningRate: config.optimizer.lossLearningRate,
+      weightDecay: config.optimizer.weightDecay,
+      weightDecayMode: config.optimizer.weightDecayMode,
+      lrSchedule: config.optimizer.schedule,
+      augment: config.augment,
+      views: config.views,
+      lossWeight: config.lossWeight,
+      selfSupervised: ssl && config.selfSupervised ? { loss: ssl, weight: config.selfSupervised.weight } : null,
+      head,
+      epochs: config.epochs,
+      earlyStopping: config.earlyStopping,
+      validation: data.validation ? { evaluate: retrievalValidator(data.validation) } : null,
+      callbacks: options.callbacks,
+      runDir: options.runDir,
+      resume: options.resume,
+      seed: config.seed,
+      progress: options.progress ?? true,
+    });
+    return { fit, trainSeconds: (performance.now() - t0) / 1000 };
+  } finally {
+    loss.dispose();
+    ssl?.dispose();
+    head?.dispose();
+  }
 }
 
 /** The name of the metrics table's baseline row for this data (`raw pixels`, `TF-IDF (words)`, ...). */

@@ -11,3 +11,5 @@ export type { TrainState, CheckpointExtras } from './checkpoint.js';
 export { learningRateAt, parseLrSchedule, setLearningRate, getLearningRate, lrScheduleSchema } from './schedules.js';
 export type { LrScheduleOptions, LrScheduleConfig } from './schedules.js';
 export type { WeightDecayMode } from './step.js';
+export { projectionHead } from './head.js';
+export type { ProjectionHeadOptions } from './head.js';
