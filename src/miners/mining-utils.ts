@@ -4,6 +4,7 @@ import { BaseDistance } from '../distances/base-distance.js';
 import { registry as distances } from '../distances/registry.js';
 import { isComponentConfig, type ComponentConfig } from '../core/registry.js';
 import type { MinerInput } from './base-miner.js';
+import { readInPlace } from '../backend/read-in-place.js';
 
 /** A distance given as a live object or as its saved `{ className, config }`. */
 export type DistanceSpec = BaseDistance | ComponentConfig;
@@ -36,12 +37,21 @@ export interface HostMatrix {
 
 /** Computes the query x reference distance matrix on the backend and reads it back once. */
 export function hostMatrix(distance: BaseDistance, input: MinerInput): HostMatrix {
+  // One copy: the values outlive the tensor.
+  return withHostMatrix(distance, input, (m) => ({ ...m, values: Float32Array.from(m.values) }));
+}
+
+/**
+ * Computes the query x reference distance matrix and hands it to `f` read in place (no copy on wasm,
+ * see `readInPlace`). `f` must not create tensors, and `m.values` must not be kept after it returns.
+ */
+export function withHostMatrix<T>(distance: BaseDistance, input: MinerInput, f: (m: HostMatrix) => T): T {
   const self = input.refEmbeddings === undefined;
   const mat = tf.tidy(() => distance.matrix(input.embeddings, self ? undefined : input.refEmbeddings));
   try {
     const [rows, cols] = mat.shape;
-    const values = Float32Array.from(mat.dataSync() as Float32Array);
-    return { values, rows, cols, self, labels: input.labels, refLabels: input.refLabels ?? input.labels };
+    const values = readInPlace(mat) as Float32Array;
+    return f({ values, rows, cols, self, labels: input.labels, refLabels: input.refLabels ?? input.labels });
   } finally {
     mat.dispose();
   }
