@@ -100,3 +100,44 @@ test('evaluate table: one row per metric, one column per split', async () => {
   assert.match(lines[1], /^P@1\s+0\.5000\s+0\.1250$/);
   assert.match(lines[2], /^MAP@R\s+0\.2500\s+-$/);
 });
+
+test("'akin evaluate --per-class': per-class JSON and tables agree with the overall values", async () => {
+  const cli = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin', 'akin.js'), '--backend', 'wasm', 'evaluate', '--run', runDir, '--per-class', ...args], { encoding: 'utf8' });
+  const p = cli('--json');
+  assert.equal(p.status, 0, p.stderr);
+  const out = JSON.parse(p.stdout) as Record<string, Record<string, number>> & { perClass: Record<string, Record<string, unknown[]>> };
+  const run = await akin.pipeline.loadRun(runDir);
+  run.model.dispose();
+  const data = await akin.pipeline.loadRunData(run.config);
+  const retrieval = ['precisionAt1', 'rPrecision', 'mapAtR', 'meanAveragePrecision', 'meanReciprocalRank', 'recallAtK', 'knnAccuracy'];
+  for (const [split, ds] of [['seen', data.testSeen], ['unseen', data.testUnseen]] as const) {
+    const per = out.perClass[split];
+    const counts = new Map<number, number>();
+    for (const l of ds.labels) counts.set(l, (counts.get(l) ?? 0) + 1);
+    const classes = [...counts.keys()].sort((a, b) => a - b);
+    assert.deepEqual(per.classes, classes, split);
+    assert.deepEqual(per.names, classes.map((c) => ds.classNames![c]), split);
+    // Every query has classmates here (no lone queries), so the overall mean is the class-size-weighted mean.
+    for (const m of retrieval) {
+      const values = per[m] as number[];
+      assert.equal(values.length, classes.length, `${split} ${m}`);
+      const weighted = classes.reduce((s, c, i) => s + counts.get(c)! * values[i], 0) / ds.count;
+      assertClose(weighted, out[split][m], { atol: 1e-9, rtol: 0, msg: `${split} ${m}` });
+    }
+    assert.equal(typeof out[split].nmi, 'number');
+  }
+  const table = cli();
+  assert.equal(table.status, 0, table.stderr);
+  const lines = table.stdout.split('\n');
+  for (const split of ['seen', 'unseen'] as const) {
+    const at = lines.findIndex((l) => l.startsWith(`${split} classes`) && l.endsWith('per class'));
+    assert.ok(at > 0, `no per-class table for ${split}`);
+    assert.match(lines[at + 1], /^class\s+P@1\s+R-Precision\s+MAP@R/);
+    const classes = out.perClass[split].classes as number[];
+    classes.forEach((c, i) => {
+      const row = lines[at + 2 + i];
+      assert.ok(row.startsWith(`${c} ${(out.perClass[split].names as string[])[i]}`), row);
+      assert.equal(Number(row.trim().split(/\s+/).at(-7)), Number((out.perClass[split].precisionAt1[i] as number).toFixed(4)), row);
+    });
+  }
+});

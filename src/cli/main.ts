@@ -4,8 +4,7 @@ import { existsSync } from 'node:fs';
 import * as akin from '../index.js';
 import { AkinError } from '../core/errors.js';
 import { parseRunConfig, readRunConfig } from '../pipeline/config.js';
-import { runExperiment, loadRun, splitMetrics, splitLabels, readRunInputs } from '../pipeline/run.js';
-import { loadRunData } from '../pipeline/data.js';
+import { runExperiment, loadRun, splitMetrics, readRunInputs } from '../pipeline/run.js';
 import { formatMetricsTable } from '../pipeline/table.js';
 import { embed } from '../models/embed.js';
 import { DEMO_CONFIG } from './demo.js';
@@ -16,7 +15,7 @@ import { addIndexCommand } from './index-cmd.js';
 import { addSearchCommand } from './search.js';
 import { addServeCommand } from './serve.js';
 import { addTuneCommand } from './tune.js';
-import { allMetrics, formatAllMetrics } from './evaluate.js';
+import { addEvaluateCommand } from './evaluate.js';
 import { calibrateRun, formatThresholds } from './calibrate.js';
 
 let verbose = false;
@@ -101,25 +100,7 @@ program
     process.stdout.write(`\n${result.table}\n\nrun saved to ${runDir}\n`);
   });
 
-program
-  .command('evaluate')
-  .description("evaluate a saved run's model on its seen and unseen test sets")
-  .requiredOption('--run <dir>', 'run folder')
-  .option('--data <source>', "data source instead of the run's")
-  .option('--json', 'print JSON instead of a table')
-  .action(async (opts: { run: string; data?: string; json?: boolean }) => {
-    await startBackend(program.opts());
-    const run = await loadRun(opts.run);
-    const data = await loadRunData(run.config, { source: opts.data, preprocessing: run.preprocessing });
-    process.stderr.write(`${data.description}\n`);
-    const results = {
-      seen: await allMetrics(run.model, data.testSeen, run.config.seed, 'seen classes'),
-      unseen: await allMetrics(run.model, data.testUnseen, run.config.seed, 'unseen classes'),
-    };
-    run.model.dispose();
-    if (opts.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-    else process.stdout.write(`${formatAllMetrics(results, splitLabels(run.config))}\n`);
-  });
+addEvaluateCommand(program, startBackend);
 
 program
   .command('calibrate')
