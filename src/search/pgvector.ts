@@ -1,9 +1,9 @@
 import type { Pool, PoolClient } from 'pg';
 import { AkinError, ConfigError, DataError } from '../core/errors.js';
 import { readManifest, writeIndexDir } from './items.js';
-import { floatLiteral, redactConnection, describeConnection, quoteTable, type PgConnectionInfo } from './pg-sql.js';
+import { describeConnection, floatLiteral, nearestStatement, OPS, quoteTable, redactConnection, type PgConnectionInfo } from './pg-sql.js';
 import {
-  checkAdd, checkQuery, filterPredicate,
+  checkAdd, checkQuery,
   type IndexId, type IndexMetric, type Metadata, type NearestNeighborIndex, type SearchFilter, type SearchHit, type SearchOptions,
 } from './types.js';
 
@@ -45,11 +45,6 @@ export interface PgVectorIndexOptions {
   poolSize?: number;
 }
 
-const OPS: Record<IndexMetric, { op: string; opclass: string }> = {
-  cosine: { op: '<=>', opclass: 'vector_cosine_ops' },
-  ip: { op: '<#>', opclass: 'vector_ip_ops' },
-  l2: { op: '<->', opclass: 'vector_l2_ops' },
-};
 const MARKER = 'akin-index';
 /** pgvector indexes vectors of at most this many dimensions. */
 const ANN_MAX_DIM = 2000;
@@ -267,23 +262,6 @@ export class PgVectorIndex implements NearestNeighborIndex {
     for (const key of keys) this.keys.add(key);
   }
 
-  /** SQL condition of an object filter (appending its parameters), or '' for none / a function filter. */
-  private whereSql(filter: SearchFilter | undefined, params: unknown[]): string {
-    filterPredicate(filter); // validates
-    if (filter === undefined || typeof filter === 'function') return '';
-    const parts = Object.entries(filter).map(([key, want]) => {
-      params.push(key);
-      const field = `(metadata -> $${params.length})`;
-      if (Array.isArray(want)) {
-        params.push(want.map((w) => JSON.stringify(w)));
-        return `${field} = ANY($${params.length}::jsonb[])`;
-      }
-      params.push(JSON.stringify(want));
-      return `${field} = $${params.length}::jsonb`;
-    });
-    return parts.length ? ` WHERE ${parts.join(' AND ')}` : '';
-  }
-
   /** Session settings of an approximate search returning up to `limit` rows (inside the search's transaction). */
   private async annSettings(c: PoolClient, limit: number, filtered: boolean): Promise<void> {
     const s = this.settings;
@@ -305,20 +283,9 @@ export class PgVectorIndex implements NearestNeighborIndex {
     return hit;
   }
 
-  /** The statement (and its parameters) returning up to `limit` nearest rows for each query vector. */
-  private nearestSql(queries: string[], limit: number, filter: SearchFilter | undefined): { sql: string; params: unknown[]; filtered: boolean } {
-    const params: unknown[] = [queries, limit];
-    const where = this.whereSql(filter, params);
-    const op = OPS[this.metric].op;
-    const ann = this.settings.annIndex !== 'none';
-    const inner = `SELECT item_id, metadata, row_id, embedding ${op} q.v AS d FROM ${this.sqlTable}${where} ORDER BY embedding ${op} q.v${ann ? '' : ', row_id'} LIMIT $2`;
-    const sql = `SELECT q.ord::text AS q, r.item_id, r.metadata, r.d FROM unnest($1::vector[]) WITH ORDINALITY AS q(v, ord) CROSS JOIN LATERAL (${inner}) r ORDER BY q.ord, r.d, r.row_id`;
-    return { sql, params, filtered: where !== '' };
-  }
-
   /** Rows of up to `limit` nearest items for each query vector (one statement for all), grouped by query, best first. */
   private async nearest(queries: string[], limit: number, filter: SearchFilter | undefined): Promise<Row[][]> {
-    const { sql, params, filtered } = this.nearestSql(queries, limit, filter);
+    const { sql, params, filtered } = nearestStatement(this.sqlTable, this.metric, this.settings.annIndex === 'none', queries, limit, filter);
     const ann = this.settings.annIndex !== 'none';
     const rows = await this.withClient(async (c) => {
       if (ann) await this.annSettings(c, limit, filtered);
@@ -338,7 +305,7 @@ export class PgVectorIndex implements NearestNeighborIndex {
     if (this.size === 0) return [];
     await this.ensureAnn();
     const filter = typeof options.filter === 'function' ? undefined : options.filter;
-    const { sql, params, filtered } = this.nearestSql([floatLiteral(query)], Math.min(k, this.size), filter);
+    const { sql, params, filtered } = nearestStatement(this.sqlTable, this.metric, this.settings.annIndex === 'none', [floatLiteral(query)], Math.min(k, this.size), filter);
     const ann = this.settings.annIndex !== 'none';
     const r = await this.withClient(async (c) => {
       if (ann) await this.annSettings(c, k, filtered);
