@@ -158,6 +158,9 @@ test('run configs take the training options, and refuse combinations that cannot
   assert.equal(d.views, 1);
   assert.throws(() => akin.pipeline.parseRunConfig({ selfSupervised: { loss: { className: 'NTXentLoss' } } }), /views/);
   assert.throws(() => akin.pipeline.parseRunConfig({ lossWeight: 0 }), /nothing to train/);
+  const dist = akin.pipeline.parseRunConfig({ lossWeight: 0, distill: { teacher: 'initial' } });
+  assert.deepEqual(dist.distill, { teacher: 'initial', weight: 1, temperature: 0.05 });
+  assert.throws(() => akin.pipeline.parseRunConfig({ distill: { teacher: 'raw' } }), /distill\.teacher/);
   assert.throws(() => akin.pipeline.parseRunConfig({ optimizer: { schedule: { type: 'cosine', gamma: 3 } } }), /optimizer\.schedule\.gamma/);
   assert.throws(() => akin.pipeline.parseRunConfig({ augment: { pad: 1.5 } }), /augment\.pad/);
   assert.throws(() => akin.pipeline.parseRunConfig({ data: { kind: 'vectors', source: 'x.npy' }, augment: { pad: 1 } }), /image inputs only/);

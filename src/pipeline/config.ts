@@ -84,6 +84,20 @@ export const runConfigSchema = z
     /** A self-supervised term over the views (labels = image identity), e.g. `{ loss: { className: 'NTXentLoss' }, weight: 1 }`. */
     selfSupervised: z.object({ loss: component, weight: z.number().min(0).default(1) }).strict().nullable().default(null),
     /**
+     * Neighbourhood distillation: the network's within-batch cosine similarities are pulled (KL of
+     * softmax(similarity / temperature) rows) towards the teacher's on the clean images: `input` (the
+     * raw inputs' cosine similarities) or `initial` (the untrained network, frozen).
+     */
+    distill: z
+      .object({
+        teacher: z.enum(['input', 'initial']).default('input'),
+        weight: z.number().min(0).default(1),
+        temperature: z.number().gt(0).max(10).default(0.05),
+      })
+      .strict()
+      .nullable()
+      .default(null),
+    /**
      * A projection head used only in training (the losses see head(embedding); the saved model is the
      * embedding network): Dense(hidden[i], ReLU) ... -> Dense(dim, default: the embedding size) -> L2 norm.
      */
@@ -148,7 +162,9 @@ export function parseRunConfig(input: unknown, where = 'config'): RunConfig {
   if (c.selfSupervised && c.views < 2) {
     throw new ConfigError(`${where}: 'selfSupervised' needs 'views' >= 2 (it pairs the augmented views of each image)`);
   }
-  if (!c.selfSupervised && c.lossWeight === 0) throw new ConfigError(`${where}: 'lossWeight' is 0 and there is no 'selfSupervised' loss: nothing to train`);
+  if (!c.selfSupervised && !c.distill && c.lossWeight === 0) {
+    throw new ConfigError(`${where}: 'lossWeight' is 0 and there is no 'selfSupervised' or 'distill' term: nothing to train`);
+  }
   const overlap = c.data.trainClasses.filter((x) => c.data.testClasses.includes(x));
   if (overlap.length > 0) throw new ConfigError(`${where}: 'data.testClasses' must not contain training classes (${overlap.join(', ')})`);
   if (c.earlyStopping?.monitor.startsWith('val_') && c.data.validation === 0 && c.data.validationClasses.length === 0) {

@@ -11,6 +11,7 @@ import '../losses/index.js';
 import '../miners/index.js';
 import { Trainer, type FitResult } from '../train/trainer.js';
 import { projectionHead } from '../train/head.js';
+import { frozenCopy } from '../train/distill.js';
 import type { Callback } from '../train/callbacks.js';
 import { info as backendInfo } from '../backend/backend.js';
 import type { RunConfig } from './config.js';
@@ -109,7 +110,8 @@ export async function runExperiment(config: RunConfig, options: RunOptions): Pro
 
 /**
  * Trains `model` on a run's training split as its config says (loss, miner, optimiser and schedule,
- * augmentation, views, self-supervised term, projection head, early stopping on the validation split)
+ * augmentation, views, self-supervised term, projection head, distillation, early stopping on the
+ * validation split)
  * and returns the Trainer's result and the training time in seconds.
  */
 export async function fitRun(
@@ -125,6 +127,8 @@ export async function fitRun(
   const head = config.projectionHead
     ? projectionHead({ ...config.projectionHead, inputDim: outShape[outShape.length - 1] as number, seed: config.seed })
     : null;
+  const d = config.distill;
+  const teacher = d?.teacher === 'initial' ? await frozenCopy(model) : null;
   const t0 = performance.now();
   try {
     const fit = await new Trainer().fit({
@@ -145,6 +149,7 @@ export async function fitRun(
       lossWeight: config.lossWeight,
       selfSupervised: ssl && config.selfSupervised ? { loss: ssl, weight: config.selfSupervised.weight } : null,
       head,
+      distill: d ? { teacher: teacher ?? 'input', weight: d.weight, temperature: d.temperature } : null,
       epochs: config.epochs,
       earlyStopping: config.earlyStopping,
       validation: data.validation ? { evaluate: retrievalValidator(data.validation) } : null,
@@ -159,6 +164,7 @@ export async function fitRun(
     loss.dispose();
     ssl?.dispose();
     head?.dispose();
+    teacher?.dispose();
   }
 }
 

@@ -13,3 +13,5 @@ export type { LrScheduleOptions, LrScheduleConfig } from './schedules.js';
 export type { WeightDecayMode } from './step.js';
 export { projectionHead } from './head.js';
 export type { ProjectionHeadOptions } from './head.js';
+export { neighbourhoodKl, cosineMatrix, frozenCopy } from './distill.js';
+export type { DistillOptions } from './distill.js';

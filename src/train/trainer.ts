@@ -16,6 +16,7 @@ import { makeOptimizer, type OptimizerName } from './optimizers.js';
 import { JsonlLogger, ProgressCallback, type Callback, type EpochLogs } from './callbacks.js';
 import { improves, parseEarlyStopping, type EarlyStoppingOptions } from './early-stopping.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.js';
+import { cosineMatrix, distillSchema, neighbourhoodKl, type DistillOptions } from './distill.js';
 import { learningRateAt, parseLrSchedule, setLearningRate, type LrScheduleOptions } from './schedules.js';
 import {
   applyDecoupledDecay, decayedVariables, l2Penalty, makeLossOptimizer, optimiserStep, weightDecaySchema, type WeightDecayMode,
@@ -90,6 +91,13 @@ export interface FitOptions {
    * head is trained with the model's optimiser and saved in checkpoints, not in the model.
    */
   head?: tf.LayersModel | null;
+  /**
+   * Neighbourhood distillation (see {@link DistillOptions}): the student's within-batch cosine
+   * similarities are pulled towards the teacher's on the clean images, by KL divergence of
+   * `softmax(similarity / temperature)` rows. The teacher is the input itself (`'input'`) or a frozen
+   * network. Computed on the model's output (not the projection head's), for every view.
+   */
+  distill?: DistillOptions | null;
   /** Maximum number of epochs. Default `10`. */
   epochs?: number;
   /**
@@ -161,8 +169,9 @@ export class Trainer {
     const schedule = parseLrSchedule(options.lrSchedule);
     const augmenter = makeAugmenter(options.augment);
     const ssl = options.selfSupervised ?? null;
+    const distill = options.distill ? parseOptions('Trainer.fit: distill', distillSchema, options.distill) : null;
     if (ssl && o.views < 2) throw new ConfigError("Trainer.fit: 'selfSupervised' needs 'views' >= 2 (two augmented views of each image)");
-    if (!ssl && o.lossWeight === 0) throw new ConfigError("Trainer.fit: 'lossWeight' is 0 and there is no 'selfSupervised' loss: nothing to train");
+    if (!ssl && !distill && o.lossWeight === 0) throw new ConfigError("Trainer.fit: 'lossWeight' is 0 and there is no 'selfSupervised' or 'distill' term: nothing to train");
     const ownOptimizer = typeof options.optimizer !== 'object';
     const optimizer = ownOptimizer ? makeOptimizer((options.optimizer as OptimizerName | undefined) ?? 'adam', o.learningRate) : (options.optimizer as tf.Optimizer);
     const baseLr = ownOptimizer ? o.learningRate : getBaseLearningRate(optimizer);
@@ -219,7 +228,9 @@ export class Trainer {
           setLearningRate(optimizer, lr);
           if (lossOptimizer !== optimizer) setLearningRate(lossOptimizer, (lr / baseLr) * lossBaseLr);
         }
-        const { x, labels, instances } = makeBatch(data, batches[step], size, o.views, augmenter, augRandom);
+        const { x, labels, instances, clean } = makeBatch(data, batches[step], size, o.views, augmenter, augRandom, Boolean(distill));
+        const teacherSim = distill ? teacherSimilarities(distill.teacher, clean!) : null;
+        clean?.dispose();
         const cost = optimiserStep(() => {
           const out = model.apply(x, { training: true }) as tf.Tensor2D;
           const emb = head ? (head.apply(out, { training: true }) as tf.Tensor2D) : out;
@@ -229,10 +240,12 @@ export class Trainer {
             total = tf.mul(loss.compute(emb, labels, tuples), o.lossWeight);
           }
           if (ssl) total = tf.add(total, tf.mul(ssl.loss.compute(emb, instances), ssl.weight ?? 1));
+          if (distill && teacherSim) total = tf.add(total, tf.mul(distillTerm(out, teacherSim, o.views, distill.temperature), distill.weight));
           if (o.weightDecayMode === 'l2' && decayed.length > 0) total = tf.add(total, l2Penalty(decayed, o.weightDecay));
           return total;
         }, modelVars(), lossVars, optimizer, lossOptimizer);
         x.dispose();
+        teacherSim?.dispose();
         if (o.weightDecayMode === 'decoupled' && decayed.length > 0) applyDecoupledDecay(decayed, lr, o.weightDecay);
         const value = (await cost.data())[0];
         cost.dispose();
@@ -312,6 +325,22 @@ function makeAugmenter(spec: ImageAugmenter | ImageAugmentOptions | null | undef
   return aug.isIdentity ? null : aug;
 }
 
+/** The teacher's cosine similarities between the clean images of a batch (a constant for the gradient). */
+function teacherSimilarities(teacher: 'input' | tf.LayersModel, clean: tf.Tensor): tf.Tensor2D {
+  return tf.tidy(() => cosineMatrix(teacher === 'input' ? clean : (teacher.predict(clean) as tf.Tensor)));
+}
+
+/** The distillation term averaged over the views: each view's within-view similarities against the teacher's. */
+function distillTerm(out: tf.Tensor2D, teacherSim: tf.Tensor2D, views: number, temperature: number): tf.Scalar {
+  const n = teacherSim.shape[0];
+  let sum: tf.Scalar = tf.scalar(0);
+  for (let v = 0; v < views; v++) {
+    const rows = tf.slice(out, [v * n, 0], [n, -1]) as tf.Tensor2D;
+    sum = tf.add(sum, neighbourhoodKl(cosineMatrix(rows), teacherSim, temperature));
+  }
+  return tf.div(sum, views) as tf.Scalar;
+}
+
 /** The learning rate an optimiser instance was built with (the base of a schedule). */
 function getBaseLearningRate(optimizer: tf.Optimizer): number {
   const lr = (optimizer as unknown as { learningRate?: number }).learningRate;
@@ -324,8 +353,8 @@ function getBaseLearningRate(optimizer: tf.Optimizer): number {
  * (position in `idx`, the same for every view of a row).
  */
 function makeBatch(
-  data: Dataset, idx: Int32Array, size: number, views: number, augmenter: ImageAugmenter | null, random: Random,
-): { x: tf.Tensor; labels: Int32Array; instances: Int32Array } {
+  data: Dataset, idx: Int32Array, size: number, views: number, augmenter: ImageAugmenter | null, random: Random, withClean = false,
+): { x: tf.Tensor; labels: Int32Array; instances: Int32Array; clean?: tf.Tensor } {
   const buf = new Float32Array(idx.length * size);
   for (let i = 0; i < idx.length; i++) buf.set(data.features.subarray(idx[i] * size, (idx[i] + 1) * size), i * size);
   const n = idx.length * views;
@@ -339,5 +368,6 @@ function makeBatch(
       instances[v * idx.length + i] = i;
     }
   }
-  return { x: tf.tensor(all, [n, ...data.shape]), labels, instances };
+  const clean = withClean ? tf.tensor(buf, [idx.length, ...data.shape]) : undefined;
+  return { x: tf.tensor(all, [n, ...data.shape]), labels, instances, ...(clean ? { clean } : {}) };
 }
