@@ -1,7 +1,7 @@
 // HTTP load test of `akin serve` on loopback with autocannon: 200 connections, a bounded time per route.
 // The server runs in a child process: the run given with --run (it needs an index: akin index build),
 // or a synthetic one (an untrained 784 -> 256 -> 128 MLP and an index of 10,000 random vectors).
-// Usage: npm run bench:serve [-- --run DIR] [--kind exact|hnsw] [--seconds 10] [--connections 200]
+// Usage: npm run bench:serve [-- --run DIR] [--kind exact|hnsw] [--seconds 10] [--connections 200] [--batch 16]
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
@@ -48,21 +48,26 @@ if (args.includes('--child')) {
     let s = 7;
     return () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
   }
-  const randomInput = JSON.stringify({ input: Array.from({ length: 784 }, () => Number(r().toFixed(3))), k: 10 });
+  const randomRow = () => Array.from({ length: 784 }, () => Number(r().toFixed(3)));
+  const randomInput = JSON.stringify({ input: randomRow(), k: 10 });
+  const batch = Number(arg('batch', 16));
+  const randomBatch = JSON.stringify({ inputs: Array.from({ length: batch }, randomRow), k: 10 });
   const routes = [
-    { name: 'GET /health', method: 'GET', path: '/health' },
-    { name: 'POST /search {id, k: 10}', method: 'POST', path: '/search', body: JSON.stringify({ id: 1, k: 10 }) },
-    { name: 'POST /search {input: 784 floats, k: 10}', method: 'POST', path: '/search', body: randomInput },
+    { name: 'GET /health', method: 'GET', path: '/health', queries: 1 },
+    { name: 'POST /search {id, k: 10}', method: 'POST', path: '/search', body: JSON.stringify({ id: 1, k: 10 }), queries: 1 },
+    { name: 'POST /search {input: 784 floats, k: 10}', method: 'POST', path: '/search', body: randomInput, queries: 1 },
+    { name: `POST /search {inputs: ${batch} x 784 floats, k: 10}`, method: 'POST', path: '/search', body: randomBatch, queries: batch },
   ];
   process.stdout.write(`server: ${kind} index of ${size} items; ${connections} connections, ${seconds} s per route, loopback\n\n`);
-  process.stdout.write('| route | requests/s (mean) | latency p50 ms | p99 ms | non-2xx | errors/timeouts |\n|---|---|---|---|---|---|\n');
+  process.stdout.write('| route | requests/s (mean) | queries/s | latency p50 ms | p99 ms | non-2xx | errors/timeouts |\n|---|---|---|---|---|---|---|\n');
   try {
     for (const route of routes) {
       const result = await autocannon({
         url: url + route.path, method: route.method, connections, duration: seconds, timeout: 10,
         headers: route.body ? { 'content-type': 'application/json' } : {}, body: route.body,
       });
-      process.stdout.write(`| ${route.name} | ${result.requests.average.toFixed(0)} | ${result.latency.p50} | ${result.latency.p99} | ${result.non2xx} | ${result.errors}/${result.timeouts} |\n`);
+      const qps = route.path === '/search' ? (result.requests.average * route.queries).toFixed(0) : '';
+      process.stdout.write(`| ${route.name} | ${result.requests.average.toFixed(0)} | ${qps} | ${result.latency.p50} | ${result.latency.p99} | ${result.non2xx} | ${result.errors}/${result.timeouts} |\n`);
     }
   } finally {
     child.kill('SIGTERM');

@@ -13,7 +13,16 @@ export interface ExactIndexOptions {
   metric?: IndexMetric;
   /** Vector length; taken from the first `add` when omitted. */
   dim?: number;
+  /**
+   * `searchBatch` sends batches of at least this many queries (without a filter) through the tiled
+   * k-NN engine and scans smaller ones on the host. Default 48 (about where the engine starts to win
+   * over the host scan for 10,000 stored vectors of dim 128).
+   */
+  tiledBatchFrom?: number;
 }
+
+/** Queries compared with each stored row together in a host scan. */
+const HOST_BLOCK = 32;
 
 const METRICS: readonly IndexMetric[] = ['cosine', 'ip', 'l2'];
 
@@ -28,6 +37,7 @@ export class ExactIndex implements NearestNeighborIndex {
   readonly kind = 'exact' as const;
   readonly metric: IndexMetric;
   private dimValue: number;
+  private readonly tiledBatchFrom: number;
   private rows: Float32Array = new Float32Array(0);
   private ids: IndexId[] = [];
   private meta: (Metadata | undefined)[] = [];
@@ -41,8 +51,12 @@ export class ExactIndex implements NearestNeighborIndex {
     if (options.dim !== undefined && (!Number.isInteger(options.dim) || options.dim < 1)) {
       throw new ConfigError(`ExactIndex: option 'dim' must be an integer >= 1, got ${options.dim}`);
     }
+    if (options.tiledBatchFrom !== undefined && (!Number.isInteger(options.tiledBatchFrom) || options.tiledBatchFrom < 1)) {
+      throw new ConfigError(`ExactIndex: option 'tiledBatchFrom' must be an integer >= 1, got ${options.tiledBatchFrom}`);
+    }
     this.metric = metric;
     this.dimValue = options.dim ?? 0;
+    this.tiledBatchFrom = options.tiledBatchFrom ?? 48;
   }
 
   get dim(): number {
@@ -86,10 +100,17 @@ export class ExactIndex implements NearestNeighborIndex {
 
   async search(query: Float32Array, k: number, options: SearchOptions = {}): Promise<SearchHit[]> {
     checkQuery('ExactIndex', this.dimValue, query, k);
-    const keep = filterPredicate(options.filter);
+    return this.scan(query, 1, k, filterPredicate(options.filter))[0];
+  }
+
+  /**
+   * Scans every stored row once for a block of `nq` queries on the host (float64 sums): each row is
+   * compared with all the queries while it is in cache, and the filter runs once per row.
+   */
+  private scan(queries: Float32Array, nq: number, k: number, keep: ((m: Metadata | undefined, id: IndexId) => boolean) | null): SearchHit[][] {
     const n = this.ids.length;
     const kk = Math.min(k, n);
-    if (kk === 0) return [];
+    if (kk === 0) return Array.from({ length: nq }, () => []);
     const dim = this.dimValue;
     const rows = this.rows;
     const metric = this.metric;
@@ -101,61 +122,78 @@ export class ExactIndex implements NearestNeighborIndex {
         this.invNorms[r] = 1 / Math.max(Math.sqrt(s), 1e-12);
       }
     }
-    let qn = 0;
-    for (let d = 0; d < dim; d++) qn += query[d] * query[d];
-    const qInv = 1 / Math.max(Math.sqrt(qn), 1e-12);
-    // Running top k, best first; ties keep the earlier row (as the tiled engine does).
-    const topS = new Float64Array(kk);
-    const topR = new Int32Array(kk);
-    let have = 0;
+    const qInv = new Float64Array(nq);
+    for (let q = 0; q < nq; q++) {
+      let qn = 0;
+      for (let d = q * dim, e = d + dim; d < e; d++) qn += queries[d] * queries[d];
+      qInv[q] = 1 / Math.max(Math.sqrt(qn), 1e-12);
+    }
+    // Running top k per query, best first; ties keep the earlier row (as the tiled engine does).
+    const topS = new Float64Array(nq * kk);
+    const topR = new Int32Array(nq * kk);
+    const have = new Int32Array(nq);
     for (let r = 0; r < n; r++) {
       if (keep && !keep(this.meta[r], this.ids[r])) continue;
       const off = r * dim;
-      let s = 0;
-      if (metric === 'l2') {
-        for (let d = 0; d < dim; d++) {
-          const x = rows[off + d] - query[d];
-          s += x * x;
+      for (let q = 0; q < nq; q++) {
+        const qo = q * dim;
+        let s = 0;
+        if (metric === 'l2') {
+          for (let d = 0; d < dim; d++) {
+            const x = rows[off + d] - queries[qo + d];
+            s += x * x;
+          }
+          s = -s;
+        } else {
+          for (let d = 0; d < dim; d++) s += rows[off + d] * queries[qo + d];
+          if (metric === 'cosine') s *= this.invNorms![r] * qInv[q];
         }
-        s = -s;
-      } else {
-        for (let d = 0; d < dim; d++) s += rows[off + d] * query[d];
-        if (metric === 'cosine') s *= this.invNorms![r] * qInv;
+        const base = q * kk;
+        const h = have[q];
+        if (h === kk && s <= topS[base + kk - 1]) continue;
+        let j = h < kk ? have[q]++ : kk - 1;
+        while (j > 0 && topS[base + j - 1] < s) {
+          topS[base + j] = topS[base + j - 1];
+          topR[base + j] = topR[base + j - 1];
+          j--;
+        }
+        topS[base + j] = s;
+        topR[base + j] = r;
       }
-      if (have === kk && s <= topS[kk - 1]) continue;
-      let j = have < kk ? have++ : kk - 1;
-      while (j > 0 && topS[j - 1] < s) {
-        topS[j] = topS[j - 1];
-        topR[j] = topR[j - 1];
-        j--;
-      }
-      topS[j] = s;
-      topR[j] = r;
     }
-    const hits: SearchHit[] = [];
-    for (let j = 0; j < have; j++) {
-      const r = topR[j];
-      const score = topS[j] + 0;
-      const hit: SearchHit = { id: this.ids[r], score, distance: metric === 'l2' ? -score + 0 : scoreToDistance(metric, score) };
-      if (this.meta[r] !== undefined) hit.metadata = this.meta[r];
-      hits.push(hit);
+    const out: SearchHit[][] = [];
+    for (let q = 0; q < nq; q++) {
+      const hits: SearchHit[] = [];
+      for (let j = 0; j < have[q]; j++) hits.push(this.hit(topR[q * kk + j], topS[q * kk + j] + 0));
+      out.push(hits);
     }
-    return hits;
+    return out;
+  }
+
+  private hit(r: number, score: number): SearchHit {
+    const hit: SearchHit = { id: this.ids[r], score, distance: this.metric === 'l2' ? -score + 0 : scoreToDistance(this.metric, score) };
+    if (this.meta[r] !== undefined) hit.metadata = this.meta[r];
+    return hit;
   }
 
   /**
-   * Searches many queries at once (`queries` holds `count * dim` values) through the tiled k-NN
-   * engine (`eval/knn`): the fast path for batches. Same results as {@link search} per query. With
-   * a filter, each query is scanned on the host instead.
+   * Searches many queries at once (`queries` holds `count * dim` values); same results as
+   * {@link search} per query. Batches of fewer than `tiledBatchFrom` (48) queries (or
+   * any with a filter) are scanned on the host in blocks, every stored row once per block; larger
+   * ones go through the tiled k-NN engine (`eval/knn`), whose matrix products win at that size.
    */
   async searchBatch(queries: Float32Array, k: number, options: SearchOptions = {}): Promise<SearchHit[][]> {
     const dim = this.dimValue;
     if (dim === 0 || queries.length % dim !== 0) throw new ConfigError(`ExactIndex.searchBatch: 'queries' must hold a whole number of rows of dim ${dim}`);
     if (!Number.isInteger(k) || k < 1) throw new ConfigError(`ExactIndex.search: 'k' must be an integer >= 1, got ${k}`);
     const nq = queries.length / dim;
-    if (options.filter !== undefined) {
+    if (options.filter !== undefined || nq < this.tiledBatchFrom) {
+      const keep = filterPredicate(options.filter);
       const out: SearchHit[][] = [];
-      for (let i = 0; i < nq; i++) out.push(await this.search(queries.subarray(i * dim, (i + 1) * dim), k, options));
+      for (let q = 0; q < nq; q += HOST_BLOCK) {
+        const m = Math.min(HOST_BLOCK, nq - q);
+        out.push(...this.scan(queries.subarray(q * dim, (q + m) * dim), m, k, keep));
+      }
       return out;
     }
     const kk = Math.min(k, this.ids.length);
@@ -167,10 +205,7 @@ export class ExactIndex implements NearestNeighborIndex {
       for (let j = 0; j < kk; j++) {
         const r = res.indices[i * kk + j];
         const raw = res.distances[i * kk + j];
-        const score = this.metric === 'l2' ? -raw + 0 : raw;
-        const hit: SearchHit = { id: this.ids[r], score, distance: this.metric === 'l2' ? raw : scoreToDistance(this.metric, score) };
-        if (this.meta[r] !== undefined) hit.metadata = this.meta[r];
-        hits.push(hit);
+        hits.push(this.hit(r, this.metric === 'l2' ? -raw + 0 : raw));
       }
       out.push(hits);
     }
