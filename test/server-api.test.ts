@@ -221,6 +221,22 @@ describe('batch search: several queries answered in one pass', () => {
     assert.ok(Array.isArray(one.json.results[0]));
   });
 
+  test('a database behind the index that fails gives 503, not a client error', async () => {
+    const down = Object.assign(Object.create(ctx.index), {
+      search: async () => { throw new akin.AkinError('E_DATABASE', 'PgVectorIndex: cannot connect to PostgreSQL at me@127.0.0.1:1/db'); },
+      searchBatch: undefined,
+    }) as akin.search.NearestNeighborIndex;
+    const app = await server.createApp({ ...ctx, index: down });
+    try {
+      const r = await app.inject({ method: 'POST', url: '/search', payload: { vectors: [[1, 0, 0, 0, 0]] } });
+      assert.equal(r.statusCode, 503);
+      assert.equal(r.json().error.code, 'E_DATABASE');
+      assert.match(r.json().error.message, /cannot connect to PostgreSQL/);
+    } finally {
+      await app.close();
+    }
+  });
+
   test('bad batches are 4xx errors naming the query', async () => {
     const cases: [unknown, number, RegExp][] = [
       [{ vectors: [[1, 2, 3, 4, 5], [1, 2]] }, 400, /body\.vectors\[1\] has 2 values; the index has dim 5/],

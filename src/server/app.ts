@@ -70,7 +70,8 @@ export async function createApp(ctx: ServeContext, options: AppOptions = {}): Pr
 
   app.setErrorHandler((err: FastifyError | HttpError | AkinError, req, reply) => {
     if (err instanceof HttpError) return reply.status(err.status).send({ error: { code: err.code, message: err.message } });
-    if (err instanceof AkinError) return reply.status(400).send({ error: { code: err.code, message: err.message } });
+    // A database behind the index (pgvector) that fails is the server's trouble, not the request's.
+    if (err instanceof AkinError) return reply.status(err.code === 'E_DATABASE' ? 503 : 400).send({ error: { code: err.code, message: err.message } });
     const fe = err as FastifyError;
     if (fe.validation) {
       const v = fe.validation[0];
