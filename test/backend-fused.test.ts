@@ -204,3 +204,96 @@ test('gradients of sum and mean broadcast dy over the reduced axes (plain loops,
     }
   }
 });
+
+test('gatherDiff on wasm matches plain loops and cpu (values and the scatter-add gradient, repeated cells), and rejects bad indices', async () => {
+  const n = 5, m = 6;
+  const x = values(n * m, 80).map(Math.fround);
+  const rows = Int32Array.from([0, 0, 3, 4, 4, 4, 2]);
+  const plus = Int32Array.from([1, 1, 5, 0, 2, 2]).slice(0, 6);
+  const rowsT = rows.slice(0, 6);
+  const minus = Int32Array.from([2, 3, 5, 1, 0, 3]);
+  const probe = values(6, 81).map(Math.fround);
+  const r = await onBoth(() => tf.tidy(() => {
+    const xt = tf.tensor2d(x, [n, m]);
+    const y = akin.backend.fused.gatherDiff(xt, rowsT, plus, minus);
+    const g = tf.grad((v: T) => tf.sum(tf.mul(akin.backend.fused.gatherDiff(v as akin.tf.Tensor2D, rowsT, plus, minus), tf.tensor1d(probe))))(xt);
+    return [Array.from(y.dataSync()), Array.from(g.dataSync())];
+  }));
+  const want = Array.from(rowsT, (a, t) => Math.fround(x[a * m + plus[t]] - x[a * m + minus[t]]));
+  const wantGrad = new Array<number>(n * m).fill(0);
+  rowsT.forEach((a, t) => {
+    wantGrad[a * m + plus[t]] += probe[t];
+    wantGrad[a * m + minus[t]] -= probe[t];
+  });
+  for (const side of [r.wasm, r.cpu]) {
+    assertClose(side[0], want, { atol: 0, rtol: 0, msg: 'value' });
+    assertClose(side[1], wantGrad, { atol: 1e-6, rtol: 1e-6, msg: 'grad' });
+  }
+  await wasm();
+  const x2 = tf.zeros([2, 2]) as akin.tf.Tensor2D;
+  for (const [a, p, q] of [[2, 0, 0], [0, -1, 0], [0, 0, 2]]) {
+    assert.throws(() => akin.backend.fused.gatherDiff(x2, Int32Array.of(a), Int32Array.of(p), Int32Array.of(q)), RangeError);
+  }
+  x2.dispose();
+});
+
+/** Plain float64 Euclidean distances between the rows of a [n, d] and a [m, d] matrix. */
+function l2Ref(a: number[], b: number[], n: number, m: number, d: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < m; j++) {
+      let s = 0;
+      for (let k = 0; k < d; k++) s += (a[i * d + k] - b[j * d + k]) ** 2;
+      out.push(Math.sqrt(s));
+    }
+  }
+  return out;
+}
+
+test('L2 distance matrices (LpDistance, fused on wasm) match float64 loops and cpu, gradients included, for the batch itself and a reference set', async () => {
+  const n = 9, m = 7, d = 5;
+  // Rows 3 and 6 of q repeat row 0 (zero distances off the diagonal too); raw rows, normalised by the distance.
+  const qv = values(n * d, 90).map(Math.fround);
+  for (const row of [3, 6]) for (let k = 0; k < d; k++) qv[row * d + k] = qv[k];
+  const rv = values(m * d, 91).map(Math.fround);
+  const dist = new akin.distances.LpDistance({ normalizeEmbeddings: false });
+  for (const withRef of [false, true]) {
+    const cols = withRef ? m : n;
+    const probe = values(n * cols, 92);
+    const run = (): number[][] => tf.tidy(() => {
+      const q = tf.tensor2d(qv, [n, d]);
+      const r = tf.tensor2d(rv, [m, d]);
+      const f = (a: T, b: T): T => (withRef ? dist.matrix(a as akin.tf.Tensor2D, b as akin.tf.Tensor2D) : dist.matrix(a as akin.tf.Tensor2D));
+      const y = f(q, r);
+      const p = tf.tensor2d(probe, [n, cols]);
+      const [gq, gr] = withRef
+        ? tf.grads((a: T, b: T) => tf.sum(tf.mul(f(a, b), p)))([q, r])
+        : [tf.grad((a: T) => tf.sum(tf.mul(f(a, r), p)))(q), tf.zerosLike(r)];
+      return [Array.from(y.dataSync()), Array.from(gq.dataSync()), Array.from(gr.dataSync())];
+    });
+    const r = await onBoth(run);
+    const want = l2Ref(qv, withRef ? rv : qv, n, cols, d);
+    const msg = withRef ? 'with reference' : 'self';
+    assertClose(r.wasm[0], want, { atol: 2e-3, rtol: 1e-4, msg: `${msg} wasm value` });
+    for (const [i, j] of [[0, 3], [3, 6], [6, 0], [2, 2]]) if (!withRef) assert.equal(r.wasm[0][i * n + j], 0, `${msg} d(${i}, ${j})`);
+    for (let k = 0; k < 3; k++) assertClose(r.wasm[k], r.cpu[k], { atol: 1e-4, rtol: 1e-3, msg: `${msg} wasm vs cpu ${k}` });
+    // d/dq_i of sum_j probe_ij d_ij = sum_j probe_ij (q_i - r_j) / d_ij over d_ij > 0 (and the same for the columns when self).
+    const gq = new Array<number>(n * d).fill(0);
+    const gr = new Array<number>(m * d).fill(0);
+    const other = withRef ? rv : qv;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < cols; j++) {
+        const dij = want[i * cols + j];
+        if (dij < 1e-6) continue;
+        for (let k = 0; k < d; k++) {
+          const g = probe[i * cols + j] * (qv[i * d + k] - other[j * d + k]) / dij;
+          gq[i * d + k] += g;
+          if (withRef) gr[j * d + k] -= g;
+          else gq[j * d + k] -= g;
+        }
+      }
+    }
+    assertClose(r.wasm[1], gq, { atol: 1e-4, rtol: 1e-3, msg: `${msg} wasm dq` });
+    assertClose(r.wasm[2], gr, { atol: 1e-4, rtol: 1e-3, msg: `${msg} wasm dr` });
+  }
+});

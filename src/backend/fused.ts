@@ -4,12 +4,19 @@
  * Values agree to float32 rounding: the fused kernels accumulate in float64.
  */
 import * as tf from '@tensorflow/tfjs';
-import { maskedLogSumExp as compositeLse } from '../core/tensor.js';
+import { gatherPairs, maskedLogSumExp as compositeLse } from '../core/tensor.js';
 
 /** Kernel names (akin's own; no tfjs kernel uses the prefix). */
 export const MASKED_LSE = 'AkinMaskedLogSumExp';
 export const MASKED_LSE_GRAD = 'AkinMaskedLogSumExpGrad';
 export const PAIR_MASKS = 'AkinPairMasks';
+export const GATHER_DIFF = 'AkinGatherDiff';
+export const GATHER_DIFF_GRAD = 'AkinGatherDiffGrad';
+export const L2_DISTANCE = 'AkinL2Distance';
+export const L2_SELF = 'AkinL2DistanceSelf';
+/** Gradient of {@link L2_DISTANCE} for one side: inputs dy, d, x (that side) and other; attr `transpose` (x is r). */
+export const L2_GRAD = 'AkinL2DistanceGrad';
+export const L2_GRAD_SELF = 'AkinL2DistanceSelfGrad';
 
 /** Attributes of {@link MASKED_LSE} and {@link MASKED_LSE_GRAD}. */
 export interface MaskedLseAttrs {
@@ -109,3 +116,78 @@ export function fillPairMasks(labels: ArrayLike<number>, ref: ArrayLike<number>,
     if (self && i < m) pos[row + i] = 0;
   }
 }
+
+/** Attributes of {@link GATHER_DIFF} and {@link GATHER_DIFF_GRAD}: the index lists and x's shape. */
+export interface GatherDiffAttrs {
+  rows: Int32Array;
+  plus: Int32Array;
+  minus: Int32Array;
+  shape: [number, number];
+}
+
+/**
+ * `x[rows[t], plus[t]] - x[rows[t], minus[t]]` for every t (e.g. `d(a, p) - d(a, n)` for triplets), as
+ * two gathers and a float32 subtraction would give it, in one pass and without uploading the indices.
+ * Differentiable with respect to `x` (the gradient adds `dy` at each plus cell and subtracts it at
+ * each minus cell).
+ * @throws RangeError when an index is outside `x`
+ */
+export function gatherDiff(x: tf.Tensor2D, rows: Int32Array, plus: Int32Array, minus: Int32Array): tf.Tensor1D {
+  const [n, m] = x.shape;
+  if (plus.length !== rows.length || minus.length !== rows.length) {
+    throw new RangeError(`gatherDiff: ${rows.length} rows, ${plus.length} plus and ${minus.length} minus indices`);
+  }
+  for (let t = 0; t < rows.length; t++) {
+    if (!(rows[t] >= 0 && rows[t] < n && plus[t] >= 0 && plus[t] < m && minus[t] >= 0 && minus[t] < m)) {
+      throw new RangeError(`gatherDiff: index ${t} (${rows[t]}, ${plus[t]}, ${minus[t]}) is outside [${n}, ${m}]`);
+    }
+  }
+  if (hasKernel(GATHER_DIFF)) {
+    const attrs: GatherDiffAttrs = { rows, plus, minus, shape: [n, m] };
+    return tf.engine().runKernel(GATHER_DIFF, { x }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor1D;
+  }
+  return tf.tidy(() => tf.sub(gatherPairs(x, rows, plus), gatherPairs(x, rows, minus)) as tf.Tensor1D);
+}
+
+tf.registerGradient({
+  kernelName: GATHER_DIFF,
+  gradFunc: (dy, _saved, attrs) => ({
+    x: () => tf.engine().runKernel(GATHER_DIFF_GRAD, { dy: dy as tf.Tensor }, attrs) as tf.Tensor,
+  }),
+});
+
+/**
+ * The [n, m] Euclidean distances `sqrt(max(|q_i|^2 + |r_j|^2 - 2 q_i.r_j, 0))` between the rows of `q`
+ * and `r` (`r` omitted: `q` against itself, with an exact 0 diagonal), with a gradient that is 0
+ * wherever a distance is 0 (never NaN); one kernel each way, or `null` where the backend has none (the
+ * caller then composes it from stock ops).
+ */
+export function l2DistanceMatrix(q: tf.Tensor2D, r?: tf.Tensor2D): tf.Tensor2D | null {
+  if (q.dtype !== 'float32' || (r !== undefined && r.dtype !== 'float32')) return null;
+  if (r === undefined) return hasKernel(L2_SELF) ? tf.engine().runKernel(L2_SELF, { q }) as tf.Tensor2D : null;
+  return hasKernel(L2_DISTANCE) ? tf.engine().runKernel(L2_DISTANCE, { q, r }) as tf.Tensor2D : null;
+}
+
+tf.registerGradient({
+  kernelName: L2_SELF,
+  inputsToSave: ['q'],
+  outputsToSave: [true],
+  gradFunc: (dy, saved) => {
+    const [q, d] = saved;
+    return { q: () => tf.engine().runKernel(L2_GRAD_SELF, { dy: dy as tf.Tensor, q, d }) as tf.Tensor };
+  },
+});
+
+tf.registerGradient({
+  kernelName: L2_DISTANCE,
+  inputsToSave: ['q', 'r'],
+  outputsToSave: [true],
+  gradFunc: (dy, saved) => {
+    const [q, r, d] = saved;
+    const g = dy as tf.Tensor;
+    return {
+      q: () => tf.engine().runKernel(L2_GRAD, { dy: g, d, x: q, other: r }, { transpose: false }) as tf.Tensor,
+      r: () => tf.engine().runKernel(L2_GRAD, { dy: g, d, x: r, other: q }, { transpose: true }) as tf.Tensor,
+    };
+  },
+});

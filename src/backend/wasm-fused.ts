@@ -1,9 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { fillPairMasks, MASKED_LSE, MASKED_LSE_GRAD, PAIR_MASKS, type MaskedLseAttrs } from './fused.js';
+import {
+  fillPairMasks, GATHER_DIFF, GATHER_DIFF_GRAD, MASKED_LSE, MASKED_LSE_GRAD, PAIR_MASKS, type GatherDiffAttrs, type MaskedLseAttrs,
+} from './fused.js';
 import { expShifted } from './fast-math.js';
 import { registerWasmKernel, withOps, WasmOps, type Info, type WasmBackendLike } from './wasm-ops.js';
 
 type KernelArgs = Parameters<tf.KernelConfig['kernelFunc']>[0];
+type Heap = tf.backend_util.TypedArray;
 
 /** Tensors a kernel reads (views taken after its outputs are allocated: allocation may move the heap). */
 function views(ops: WasmOps, ...xs: Info[]): tf.backend_util.TypedArray[] {
@@ -93,9 +96,50 @@ function pairMasksKernel(args: KernelArgs): Info[] {
   return [pos, neg];
 }
 
+function gatherDiffLoop(xs: Heap, ys: Heap, rows: Int32Array, plus: Int32Array, minus: Int32Array, m: number): void {
+  for (let t = 0; t < rows.length; t++) {
+    const base = rows[t] * m;
+    ys[t] = xs[base + plus[t]] - xs[base + minus[t]];
+  }
+}
+
+/** {@link GATHER_DIFF}: `x[r, p] - x[r, q]` per index triple, rounded to float32 like a float32 subtraction. */
+function gatherDiffKernel(args: KernelArgs): Info {
+  const { x } = args.inputs as { x: Info };
+  const { rows, plus, minus } = args.attrs as unknown as GatherDiffAttrs;
+  const m = x.shape[1];
+  return withOps(args.backend, (ops) => {
+    const out = ops.empty([rows.length], 'float32');
+    const [xs, ys] = views(ops, x, out);
+    gatherDiffLoop(xs, ys, rows, plus, minus, m);
+    return out;
+  });
+}
+
+/** Gradient of {@link GATHER_DIFF}: `dy` added at every plus cell and subtracted at every minus cell. */
+function gatherDiffGrad(args: KernelArgs): Info {
+  const { dy } = args.inputs as { dy: Info };
+  const { rows, plus, minus, shape } = args.attrs as unknown as GatherDiffAttrs;
+  const m = shape[1];
+  return withOps(args.backend, (ops) => {
+    const out = ops.empty([...shape], 'float32');
+    const [dys, dx] = views(ops, dy, out);
+    dx.fill(0);
+    for (let t = 0; t < rows.length; t++) {
+      const base = rows[t] * m;
+      const g = dys[t];
+      dx[base + plus[t]] += g;
+      dx[base + minus[t]] -= g;
+    }
+    return out;
+  });
+}
+
 /** Registers the fused kernels of `fused.ts` for wasm. */
 export function registerWasmFused(): void {
   registerWasmKernel(MASKED_LSE, maskedLse);
   registerWasmKernel(MASKED_LSE_GRAD, maskedLseGrad);
   registerWasmKernel(PAIR_MASKS, pairMasksKernel as unknown as tf.KernelConfig['kernelFunc']);
+  registerWasmKernel(GATHER_DIFF, gatherDiffKernel);
+  registerWasmKernel(GATHER_DIFF_GRAD, gatherDiffGrad);
 }

@@ -5,6 +5,7 @@ import { registerWasmSum } from './wasm-reduce.js';
 import { registerWasmDataKernels, transposeLastTwo } from './wasm-data-kernels.js';
 import { withOps } from './wasm-ops.js';
 import { registerWasmFused } from './wasm-fused.js';
+import { registerWasmL2 } from './wasm-l2.js';
 import { registerReductionGradients } from './gradients.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
@@ -57,6 +58,7 @@ export function registerWasmKernels(): void {
   registerWasmSum();
   registerWasmDataKernels();
   registerWasmFused();
+  registerWasmL2();
   registerReductionGradients();
   extraRegistered = true;
 }

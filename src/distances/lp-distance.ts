@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { detached, safeSqrt } from '../core/tensor.js';
 import { BaseDistance, type BaseDistanceOptions } from './base-distance.js';
 import { zeroDiagonal } from './diagonal.js';
+import { l2DistanceMatrix } from '../backend/fused.js';
 import { registry } from './registry.js';
 
 /** Options of {@link LpDistance} (pytorch-metric-learning's `LpDistance` keyword arguments). */
@@ -33,6 +34,9 @@ export class LpDistance extends BaseDistance {
   protected computeMatrix(query: tf.Tensor2D, ref: tf.Tensor2D): tf.Tensor2D {
     const same = query === ref;
     if (this.p === 2) {
+      // One kernel each way where the backend has it (wasm), the same computation below elsewhere.
+      const fused = l2DistanceMatrix(query, same ? undefined : ref);
+      if (fused) return fused;
       const qq = tf.sum(tf.square(query), 1, true);
       const rr = tf.reshape(tf.sum(tf.square(ref), 1), [1, -1]);
       let d2 = tf.relu(tf.sub(tf.add(qq, rr), tf.mul(tf.matMul(query, ref, false, true), 2))) as tf.Tensor2D;

@@ -4,6 +4,7 @@ import { parseOptions } from '../core/options.js';
 import { createRandom, type Random } from '../core/random.js';
 import { toConfig } from '../core/registry.js';
 import { gatherPairs } from '../core/tensor.js';
+import { gatherDiff } from '../backend/fused.js';
 import type { BaseDistance } from '../distances/base-distance.js';
 import { LpDistance } from '../distances/lp-distance.js';
 import { AvgNonZeroReducer } from '../reducers/avg-non-zero-reducer.js';
@@ -85,14 +86,20 @@ export class TripletMarginLoss extends BaseMetricLoss {
     this.records.numTriplets = t.anchors.length;
     if (t.anchors.length === 0) return this.zeroLosses();
     const mat = this.distance.matrix(input.embeddings, input.refEmbeddings);
-    const ap = gatherPairs(mat, t.anchors, t.positives);
-    let an = gatherPairs(mat, t.anchors, t.negatives);
+    let violation: tf.Tensor;
     if (this.swap) {
+      const ap = gatherPairs(mat, t.anchors, t.positives);
+      let an = gatherPairs(mat, t.anchors, t.negatives);
       const refMat = input.refEmbeddings ? this.distance.matrix(input.refEmbeddings) : mat;
       const pn = gatherPairs(refMat, t.positives, t.negatives);
       an = (this.distance.isInverted ? tf.maximum(an, pn) : tf.minimum(an, pn)) as tf.Tensor1D;
+      violation = tf.add(this.distance.margin(ap, an), this.margin);
+    } else {
+      // margin(d_ap, d_an): d_ap - d_an for a distance, d_an - d_ap for a similarity, in one gather.
+      const { anchors, positives, negatives } = t;
+      const diff = this.distance.isInverted ? gatherDiff(mat, anchors, negatives, positives) : gatherDiff(mat, anchors, positives, negatives);
+      violation = tf.add(diff, this.margin);
     }
-    const violation = tf.add(this.distance.margin(ap, an), this.margin);
     const losses = this.smoothLoss ? tf.softplus(violation) : tf.relu(violation);
     return { loss: { losses, indices: t, reductionType: 'triplet' } };
   }

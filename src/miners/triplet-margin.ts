@@ -6,7 +6,7 @@ import type { BaseDistance } from '../distances/base-distance.js';
 import { LpDistance } from '../distances/index.js';
 import { BaseMiner, type MinerInput } from './base-miner.js';
 import { registry } from './registry.js';
-import { clearRecords, distanceSpecSchema, hostMatrix, IntList, resolveDistance, splitRow, type DistanceSpec } from './mining-utils.js';
+import { clearRecords, distanceSpecSchema, resolveDistance, TripletBuffer, withHostMatrix, type DistanceSpec } from './mining-utils.js';
 
 /** Which triplets {@link TripletMarginMiner} keeps. */
 export type TripletType = 'all' | 'hard' | 'semihard' | 'easy';
@@ -47,6 +47,8 @@ export class TripletMarginMiner extends BaseMiner {
   readonly margin: number;
   readonly typeOfTriplets: TripletType;
   readonly distance: BaseDistance;
+  /** Index arrays reused from call to call (fresh memory costs page faults); results are copied out. */
+  private readonly scratch = new TripletBuffer();
 
   constructor(options: TripletMarginMinerOptions = {}) {
     super();
@@ -62,8 +64,6 @@ export class TripletMarginMiner extends BaseMiner {
 
   protected mineImpl(input: MinerInput): TripletIndices {
     clearRecords(this.records);
-    const m = hostMatrix(this.distance, input);
-    const { values, cols } = m;
     const inverted = this.distance.isInverted;
     // PML compares float32 tensors with a Python float, which is cast to float32 first.
     const margin = Math.fround(this.margin);
@@ -71,41 +71,70 @@ export class TripletMarginMiner extends BaseMiner {
     const type = this.typeOfTriplets;
     const lo = type === 'semihard' ? 0 : type === 'easy' ? margin : -Infinity;
     const hi = type === 'easy' ? Infinity : type === 'hard' ? Math.min(margin, 0) : margin;
-    const a = new IntList(), p = new IntList(), n = new IntList();
-    let count = 0, sumAp = 0, sumAn = 0;
-    const pos: number[] = [], neg: number[] = [];
-    for (let i = 0; i < m.rows; i++) {
-      splitRow(m, i, pos, neg);
-      const row = i * cols;
-      const nNeg = neg.length;
-      let negSum = 0;
-      for (let k = 0; k < nNeg; k++) negSum += values[row + neg[k]];
-      for (let q = 0; q < pos.length; q++) {
-        const pj = pos[q];
-        const ap = values[row + pj];
-        sumAp += ap * nNeg;
-        sumAn += negSum;
-        for (let k = 0; k < nNeg; k++) {
-          const nj = neg[k];
-          const an = values[row + nj];
-          const t = Math.fround(inverted ? ap - an : an - ap);
-          if (t > lo && t <= hi) {
-            a.push(i);
-            p.push(pj);
-            n.push(nj);
+    // distance: t = d(a, n) - d(a, p); similarity: t = s(a, p) - s(a, n) = -(s(a, n) - s(a, p)).
+    const sign = inverted ? -1 : 1;
+    const { out, count, sumAp, sumAn } = withHostMatrix(this.distance, input, (m) => {
+      const { values, cols, labels, refLabels, self } = m;
+      const pos = new Int32Array(cols), neg = new Int32Array(cols);
+      const negValues = new Float64Array(cols);
+      const buf = this.scratch;
+      let count = 0, sumAp = 0, sumAn = 0, len = 0;
+      for (let i = 0; i < m.rows; i++) {
+        const row = i * cols;
+        const label = labels[i];
+        let nPos = 0, nNeg = 0, negSum = 0;
+        for (let j = 0; j < cols; j++) {
+          if (refLabels[j] !== label) {
+            neg[nNeg] = j;
+            negValues[nNeg++] = values[row + j];
+            negSum += values[row + j];
+          } else if (!(self && i === j)) {
+            pos[nPos++] = j;
           }
         }
+        for (let q = 0; q < nPos; q++) {
+          sumAp += values[row + pos[q]] * nNeg;
+          sumAn += negSum;
+        }
+        count += nPos * nNeg;
+        buf.reserve(len + nPos * nNeg);
+        len = scanRow(i, pos, nPos, neg, negValues, nNeg, values, row, sign, lo, hi, buf.anchors, buf.positives, buf.negatives, len);
       }
-      count += pos.length * nNeg;
-    }
-    this.records.numTriplets = a.length;
+      return { out: buf.copy(len), count, sumAp, sumAn };
+    });
+    this.records.numTriplets = out.anchors.length;
     if (count > 0) {
       this.records.posPairDist = sumAp / count;
       this.records.negPairDist = sumAn / count;
       this.records.avgTripletMargin = (inverted ? sumAp - sumAn : sumAn - sumAp) / count;
     }
-    return { anchors: a.toArray(), positives: p.toArray(), negatives: n.toArray() };
+    return out;
   }
+}
+
+/**
+ * Appends the triplets (i, pos[q], neg[k]) with `lo < t <= hi`, `t = fround(sign * (d(i, n) - d(i, p)))`
+ * (PML's float32 margin), to the index arrays from `len` on (they must have room for nPos * nNeg more);
+ * returns the new length. Positives outer, negatives inner, both ascending: PML's row-major order.
+ */
+function scanRow(
+  i: number, pos: Int32Array, nPos: number, neg: Int32Array, negValues: Float64Array, nNeg: number,
+  values: Float32Array, row: number, sign: number, lo: number, hi: number,
+  anchors: Int32Array, positives: Int32Array, negatives: Int32Array, len: number,
+): number {
+  for (let q = 0; q < nPos; q++) {
+    const p = pos[q];
+    const ap = values[row + p];
+    for (let k = 0; k < nNeg; k++) {
+      const t = Math.fround(sign * (negValues[k] - ap));
+      if (t > lo && t <= hi) {
+        anchors[len] = i;
+        positives[len] = p;
+        negatives[len++] = neg[k];
+      }
+    }
+  }
+  return len;
 }
 
 registry.register('TripletMarginMiner', (c) => new TripletMarginMiner(c));
