@@ -20,9 +20,13 @@ export interface TfidfOptions {
   sublinearTf?: boolean;
 }
 
-const schema = z
+/** The `tfidf` options schema (also the `data.tfidf` field of a text run config). */
+export const tfidfOptionsSchema = z
   .object({
-    ngrams: z.tuple([z.number().int().min(1), z.number().int().min(1)]).default([1, 1]),
+    ngrams: z
+      .tuple([z.number().int().min(1), z.number().int().min(1)])
+      .refine(([a, b]) => a <= b, { message: 'must be [min, max] with min <= max' })
+      .default([1, 1]),
     maxFeatures: z.number().int().min(0).default(10000),
     minDf: z.number().int().min(1).default(1),
     sublinearTf: z.boolean().default(true),
@@ -41,7 +45,7 @@ export class TfidfVectorizer {
   private idf: Float64Array | null = null;
 
   constructor(options: TfidfOptions = {}) {
-    this.options = parseOptions('TfidfVectorizer', schema, options) as Required<TfidfOptions>;
+    this.options = parseOptions('TfidfVectorizer', tfidfOptionsSchema, options) as Required<TfidfOptions>;
   }
 
   /** Rebuilds a fitted vectorizer from {@link getConfig}'s output. */

@@ -11,3 +11,5 @@ export { audioConvnet } from './audio-convnet.js';
 export type { AudioConvnetOptions } from './audio-convnet.js';
 export { textEncoder, textEncoderSchema, MaskedPooling } from './text-encoder.js';
 export type { TextEncoderOptions } from './text-encoder.js';
+export { textExpansion, textExpansionSchema } from './text-expansion.js';
+export type { TextExpansionOptions } from './text-expansion.js';

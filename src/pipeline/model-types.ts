@@ -1,8 +1,9 @@
 /**
  * Model types a run config can name in `model.type`: each is a zod schema of its options (with
  * defaults) and a builder. Built in: `mlp` (the seed network), `convnet` (images), `adapter` (a
- * near-identity head over your own vectors) and `text-encoder` (token embeddings, conv or GRU,
- * masked pooling). An input kind that needs another network registers it with {@link registerModelType}.
+ * near-identity head over your own vectors), `text-encoder` (token embeddings, conv or GRU,
+ * masked pooling) and `text-expansion` (TF-IDF rows followed by a learned projection). An input
+ * kind that needs another network registers it with {@link registerModelType}.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
@@ -12,6 +13,7 @@ import { mlp } from '../models/mlp.js';
 import { convnet } from '../models/convnet.js';
 import { adapter } from '../models/adapter.js';
 import { textEncoder, textEncoderSchema } from '../models/text-encoder.js';
+import { textExpansion, textExpansionSchema } from '../models/text-expansion.js';
 
 /** What a model is built for: the shape of one input and, for token ids, the vocabulary size. */
 export interface ModelInput {
@@ -123,5 +125,14 @@ registerModelType({
       throw new ConfigError("model type 'text-encoder' needs token-id inputs: use data.kind 'text' with data.features 'tokens'");
     }
     return textEncoder({ ...o, sequenceLength: input.shape[0], vocabSize: input.vocabSize, seed });
+  },
+});
+
+registerModelType({
+  type: 'text-expansion',
+  schema: textExpansionSchema,
+  build: (o, input, seed) => {
+    if (input.shape.length !== 1 || input.vocabSize !== undefined) throw new ConfigError(`model type 'text-expansion' needs flat feature vectors (data.features 'tfidf'); these inputs have shape [${input.shape}]`);
+    return textExpansion({ ...o, inputDim: input.shape[0], seed });
   },
 });

@@ -1,13 +1,14 @@
 /**
  * Text: labelled texts from JSON lines or CSV (or the State of the Union passages with
- * `source: 'sotu'`), encoded either as a hashed character/word n-gram bag for the seed MLP
- * (`features: 'ngrams'`) or as token ids for the trainable text encoder (`features: 'tokens'`).
- * The metrics table's baseline row is word TF-IDF fitted on the training texts.
+ * `source: 'sotu'`), encoded as a hashed character/word n-gram bag for the seed MLP
+ * (`features: 'ngrams'`), as token ids for the trainable text encoder (`features: 'tokens'`), or as
+ * TF-IDF rows over a vocabulary fitted on the training texts for the text-expansion model
+ * (`features: 'tfidf'`). The metrics table's baseline row is word TF-IDF fitted on the training texts.
  */
 import { z } from 'zod';
 import { ConfigError } from '../../core/errors.js';
 import { HashedNgramVectorizer, TokenEncoder, ngramOptionsSchema, tokenOptionsSchema } from '../../data/text.js';
-import { TfidfVectorizer } from '../../data/text-tfidf.js';
+import { TfidfVectorizer, tfidfOptionsSchema } from '../../data/text-tfidf.js';
 import { parseTextInputs, readTexts } from '../../data/text-io.js';
 import { loadSotuPassages, sotuOptionsSchema } from '../../data/text-sotu.js';
 import { encodeLabels } from '../../data/vectors.js';
@@ -21,12 +22,18 @@ const schema = z
     labelField: z.string().min(1).default('label'),
     /** File format of `source` (and of embed inputs). Default `'auto'` (by extension). */
     format: z.enum(['auto', 'jsonl', 'csv']).default('auto'),
-    /** `'ngrams'` (default): hashed n-gram bag, model `mlp`. `'tokens'`: token ids, model `text-encoder`. */
-    features: z.enum(['ngrams', 'tokens']).default('ngrams'),
+    /**
+     * `'ngrams'` (default): hashed n-gram bag, model `mlp`. `'tokens'`: token ids, model
+     * `text-encoder`. `'tfidf'`: TF-IDF rows (vocabulary and idf fitted on the training texts), model
+     * `text-expansion`.
+     */
+    features: z.enum(['ngrams', 'tokens', 'tfidf']).default('ngrams'),
     /** Options of the n-gram bag (see `HashedNgramVectorizer`). */
     ngrams: ngramOptionsSchema.prefault({}),
     /** Options of the token ids (see `TokenEncoder`). */
     tokens: tokenOptionsSchema.prefault({}),
+    /** Options of the TF-IDF features (see `TfidfVectorizer`). */
+    tfidf: tfidfOptionsSchema.prefault({}),
     /** Passages of the State of the Union source (`source: 'sotu'`). */
     sotu: sotuOptionsSchema.prefault({}),
     /** Terms of the TF-IDF baseline row (most frequent training words). Default `10000`. */
@@ -36,12 +43,29 @@ const schema = z
 
 type TextOptions = z.output<typeof schema>;
 
+type Features = TextOptions['features'];
+type Encoder = HashedNgramVectorizer | TokenEncoder | TfidfVectorizer;
+
 interface SavedText {
-  features: 'ngrams' | 'tokens';
+  features: Features;
   encoder: unknown;
 }
 
-function preprocessing(options: TextOptions, enc: HashedNgramVectorizer | TokenEncoder, tfidf: TfidfVectorizer | null): Preprocessing<string> {
+const FEATURES: readonly Features[] = ['ngrams', 'tokens', 'tfidf'];
+
+function fitEncoder(options: TextOptions, train: string[]): Encoder {
+  if (options.features === 'tokens') return new TokenEncoder(options.tokens).fit(train);
+  if (options.features === 'tfidf') return new TfidfVectorizer(options.tfidf).fit(train);
+  return new HashedNgramVectorizer(options.ngrams).fit(train);
+}
+
+function restoreEncoder(s: SavedText): Encoder {
+  if (s.features === 'tokens') return TokenEncoder.fromConfig(s.encoder);
+  if (s.features === 'tfidf') return TfidfVectorizer.fromConfig(s.encoder);
+  return HashedNgramVectorizer.fromConfig(s.encoder);
+}
+
+function preprocessing(options: TextOptions, enc: Encoder, tfidf: TfidfVectorizer | null): Preprocessing<string> {
   const base = {
     rawName: 'TF-IDF (words)',
     transform: (texts: string[]) => enc.transform(texts),
@@ -67,17 +91,17 @@ registerModality<string, TextOptions>({
     return { items: r.texts, labels, classNames, description: `${r.texts.length} texts from ${ctx.source}` };
   },
   fit(options, train) {
-    const enc = options.features === 'tokens' ? new TokenEncoder(options.tokens).fit(train) : new HashedNgramVectorizer(options.ngrams).fit(train);
+    const enc = fitEncoder(options, train);
     const tfidf = new TfidfVectorizer({ maxFeatures: options.baselineFeatures }).fit(train);
     return preprocessing(options, enc, tfidf);
   },
   restore(saved, options) {
     const s = saved as SavedText | null;
-    if (!s || (s.features !== 'ngrams' && s.features !== 'tokens')) throw new ConfigError("text: preprocessing.json must hold { features: 'ngrams' | 'tokens', encoder }");
-    const enc = s.features === 'tokens' ? TokenEncoder.fromConfig(s.encoder) : HashedNgramVectorizer.fromConfig(s.encoder);
-    return preprocessing({ ...options, features: s.features }, enc, null);
+    if (!s || !FEATURES.includes(s.features)) throw new ConfigError("text: preprocessing.json must hold { features: 'ngrams' | 'tokens' | 'tfidf', encoder }");
+    return preprocessing({ ...options, features: s.features }, restoreEncoder(s), null);
   },
-  defaultModel: (options) => (options.features === 'tokens' ? { type: 'text-encoder' } : { type: 'mlp', hidden: [256], embeddingDim: 128 }),
+  defaultModel: (options) =>
+    options.features === 'tokens' ? { type: 'text-encoder' } : options.features === 'tfidf' ? { type: 'text-expansion' } : { type: 'mlp', hidden: [256], embeddingDim: 128 },
   readInputs: (path, options) => readTexts(path, { textField: options.textField, labelField: null, format: options.format === 'auto' ? 'auto' : options.format }).texts,
   parseInputs: (values, field, options) => parseTextInputs(values, field, options.textField),
 });
