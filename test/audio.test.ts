@@ -299,6 +299,10 @@ test('audioConvnet embeds spectrograms to unit vectors and validates its options
     assert.deepEqual(m.outputs[0].shape, [null, 5]);
     m.dispose();
   }
+  // the same seed gives the same network (seed 0 included)
+  const again = akin.models.audioConvnet({ inputShape: [20, 16, 1], filters: [4, 8], embeddingDim: 6 });
+  assert.deepEqual(Array.from((await akin.models.embed(again, x, 3, [20, 16, 1])).embeddings), Array.from(embeddings));
+  again.dispose();
   model.dispose();
   const tiny = akin.models.audioConvnet({ inputShape: [2, 3, 1], filters: [4, 4, 4] }); // axes of length 1 stop pooling
   assert.deepEqual(tiny.outputs[0].shape, [null, 64]);
@@ -355,15 +359,16 @@ test('spoken words by espeak-ng: embeddings trained on some voices retrieve word
   assert.equal(train.count, 160);
   assert.equal(test.ds.count, 64);
   const baseline = meanMfccMapAtR(test.idx.map((i) => audio[i]), test.ds.labels);
-  const model = akin.models.audioConvnet({ inputShape: prep.shape, filters: [8, 16, 32], embeddingDim: 32, seed: 1 });
+  const model = akin.models.audioConvnet({ inputShape: prep.shape, embeddingDim: 32, seed: 1 });
   await new akin.train.Trainer().fit({
     model, data: train, loss: new akin.losses.MultiSimilarityLoss(), miner: new akin.miners.MultiSimilarityMiner(),
-    batchSize: 32, m: 4, epochs: 8, learningRate: 3e-3, seed: 1, progress: false,
+    batchSize: 32, m: 4, epochs: 12, learningRate: 3e-3, seed: 1, progress: false,
   });
   const { embeddings, dim } = await akin.models.embed(model, test.ds.features, test.ds.count, test.ds.shape);
   model.dispose();
   const trained = await akin.eval.accuracy({ query: embeddings, queryLabels: test.ds.labels, dim, metric: 'cosine' });
-  assert.ok(trained.mapAtR > baseline + 0.2, `held-out-voice MAP@R: mean MFCC ${baseline.toFixed(3)}, trained ${trained.mapAtR.toFixed(3)}`);
+  // seeds 0-3 reach 0.72-0.78 against the baseline's 0.357
+  assert.ok(trained.mapAtR > baseline + 0.25, `held-out-voice MAP@R: mean MFCC ${baseline.toFixed(3)}, trained ${trained.mapAtR.toFixed(3)}`);
 });
 
 /** Tone clips: class c is a tone at 300 * (c + 1) Hz with a little vibrato and noise that vary by take. */

@@ -63,7 +63,7 @@ export function audioConvnet(options: AudioConvnetOptions): tf.Sequential {
         kernelSize: o.kernelSize,
         padding: 'same',
         useBias: !o.batchNorm,
-        kernelInitializer: tf.initializers.heNormal({ seed: seed++ }),
+        kernelInitializer: tf.initializers.heUniform({ seed: seed++ }), // heNormal ignores seed 0 (tfjs draws a random seed for a falsy one)
         ...(i === 0 ? { inputShape: o.inputShape } : {}),
       }),
     );
