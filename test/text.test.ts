@@ -1,6 +1,10 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as akin from 'akin';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { initBackend, assertClose } from './helpers.js';
 
 before(async () => {
@@ -78,6 +82,75 @@ test('word TF-IDF baseline: vocabulary, smoothed idf and sublinear tf as scikit-
   assertClose(Array.from(x), [c / n, 0, 0, t / n], { atol: 1e-6 });
   const capped = new akin.data.TfidfVectorizer({ maxFeatures: 2 }).fit(['the cat', 'the dog', 'the cat sat']);
   assert.deepEqual(capped.getConfig().terms, ['cat', 'the']); // the 2 most frequent terms
+});
+
+test("text runs with features 'tfidf': TF-IDF rows worked by hand on a 3-text corpus, saved and restored", async () => {
+  const text = akin.pipeline.getModality('text');
+  const options = text.schema.parse({ features: 'tfidf' }) as object;
+  const corpus = ['a b', 'b c', 'b b d'];
+  const pre = await text.fit(options, corpus, Int32Array.from([0, 1, 2]), { labels: Int32Array.from([0, 1, 2]), description: '' });
+  assert.deepEqual(pre.input, { shape: [4] }); // vocabulary a, b, c, d
+  // N = 3; df(b) = 3 -> idf 1; a, c, d are in one text each -> idf ln(4/2) + 1.
+  // "b b b a e": tf(b) = 3 -> (1 + ln 3) * 1; tf(a) = 1 -> 1 * (1 + ln 2); e is not in the vocabulary.
+  const a = 1 + Math.log(2);
+  const b = 1 + Math.log(3);
+  const n = Math.hypot(a, b);
+  const x = pre.transform(['b b b a e', 'c d']);
+  assertClose(Array.from(x), [a / n, b / n, 0, 0, 0, 0, Math.SQRT1_2, Math.SQRT1_2], { atol: 1e-6 });
+  // Raw counts (sublinearTf false): "b b b a" -> b: 3 * 1, a: 1 * (1 + ln 2).
+  const raw = await text.fit(text.schema.parse({ features: 'tfidf', tfidf: { sublinearTf: false } }) as object, corpus, Int32Array.from([0, 1, 2]), { labels: Int32Array.from([0, 1, 2]), description: '' });
+  assertClose(Array.from(raw.transform(['b b b a'])), [a / Math.hypot(a, 3), 3 / Math.hypot(a, 3), 0, 0], { atol: 1e-6 });
+  // The run folder keeps the fitted vocabulary and idf: restored, it encodes the same.
+  const again = text.restore(JSON.parse(JSON.stringify(pre.toJSON())), options);
+  assert.deepEqual(Array.from(again.transform(['b b b a e', 'c d'])), Array.from(x));
+  assert.deepEqual(text.defaultModel(options), { type: 'text-expansion' });
+  assert.throws(() => text.schema.parse({ features: 'tfidf', tfidf: { ngrams: [2, 1] } }));
+});
+
+test('text-expansion model: the input followed by its learned projection, scaled to unit norm (worked by hand)', async () => {
+  const tf = akin.tf;
+  const model = akin.models.textExpansion({ inputDim: 2, projectionDim: 1 });
+  const dense = model.getLayer('expansion_projection');
+  dense.setWeights([tf.tensor2d([[1], [2]])]); // P x = x0 + 2 x1
+  // x = (3, 4): P x = 11; [3, 4, 11] / sqrt(9 + 16 + 121).
+  const y = (model.predict(tf.tensor2d([[3, 4], [0, 0]])) as akin.tf.Tensor).arraySync() as number[][];
+  const n = Math.sqrt(146);
+  assertClose(y[0], [3 / n, 4 / n, 11 / n], { atol: 1e-6 });
+  assertClose(y[1], [0, 0, 0], { atol: 0 }); // an empty text stays zero
+  // Untrained (small projection), it ranks like the input: cosines within 0.01 of the inputs' cosines.
+  const fresh = akin.models.textExpansion({ inputDim: 50, projectionDim: 8, seed: 3 });
+  const rows = Array.from({ length: 6 }, (_, i) => Array.from({ length: 50 }, (_, j) => ((i * 7 + j * 13) % 11 === 0 ? 1 + ((i + j) % 3) : 0)));
+  const e = (fresh.predict(tf.tensor2d(rows)) as akin.tf.Tensor).arraySync() as number[][];
+  const cos = (u: number[], v: number[]) => u.reduce((s, x, k) => s + x * v[k], 0) / (Math.hypot(...u) * Math.hypot(...v));
+  for (let i = 0; i < 6; i++) for (let j = 0; j < i; j++) assertClose(cos(e[i], e[j]), cos(rows[i], rows[j]), { atol: 0.01, rtol: 0 });
+  // Saved and loaded through a run's model files, it embeds the same.
+  const dir = mkdtempSync(join(tmpdir(), 'akin-expansion-'));
+  try {
+    await akin.models.saveModel(model, dir);
+    const loaded = await akin.models.loadModel(dir);
+    assertClose((loaded.predict(tf.tensor2d([[3, 4]])) as akin.tf.Tensor).dataSync(), y[0], { atol: 1e-6 });
+    loaded.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  model.dispose();
+  fresh.dispose();
+});
+
+test('the State of the Union example configs are valid run configs', () => {
+  const dir = fileURLToPath(new URL('../../examples/', import.meta.url));
+  const names = readdirSync(dir).filter((f) => /^sotu-.*\.json$/.test(f));
+  assert.ok(names.includes('sotu-tfidf.json'), names.join(', '));
+  for (const f of names) {
+    const c = akin.pipeline.parseRunConfig(JSON.parse(readFileSync(join(dir, f), 'utf8')));
+    assert.equal(c.data.kind, 'text', f);
+  }
+  const tfidf = akin.pipeline.parseRunConfig(JSON.parse(readFileSync(join(dir, 'sotu-tfidf.json'), 'utf8')));
+  assert.equal(tfidf.model.type, 'text-expansion');
+  // Early stopping watches speakers that are neither trained on nor tested.
+  const val = tfidf.data.validationClasses as number[];
+  assert.equal(val.length, 7);
+  for (const c of val) assert.ok(!(tfidf.data.testClasses as number[]).includes(c));
 });
 
 test('token ids: hashed words and a fitted character vocabulary, cut and padded to maxLength', () => {
@@ -158,4 +231,40 @@ test('trained on State of the Union speakers (SupCon), the n-gram MLP retrieves 
   // is the weaker one: training on other speakers clearly improves on the untrained network (0.035).
   assert.ok(trained > untrained + 0.02, `trained MAP@R ${trained.toFixed(3)} is not above untrained ${untrained.toFixed(3)} + 0.02`);
   assert.ok(baseline > 0.06, `TF-IDF MAP@R ${baseline.toFixed(3)}: the slice lost its signal`);
+});
+
+/**
+ * Training of the held-out comparison below: 6 epochs over 28 speakers x 24 passages. When this was
+ * written, TF-IDF reached MAP@R 0.099 on this slice and the expansion 0.114 and 0.120 after 6 epochs
+ * (seeds 1 and 2); the margin asked for is about half that gain. bench/sotu.mjs measures the full
+ * benchmark (40 passages per speaker, early stopping on validation speakers, 3 seeds).
+ */
+const EXPANSION_EPOCHS = 6;
+const EXPANSION_MARGIN = 0.01;
+
+test('trained on State of the Union speakers, the TF-IDF expansion retrieves held-out speakers\' passages better than word TF-IDF', async () => {
+  // Every speaker, 24 passages of >= 100 words each; every third speaker (in time order) is held out.
+  const s = akin.data.loadSotuPassages({ words: 100, maxPerSpeaker: 24 });
+  const speakers = s.speakers.map((_, i) => i);
+  const pick = (keep: (c: number) => boolean) => {
+    const idx = [...s.labels.keys()].filter((i) => keep(s.labels[i]));
+    return { texts: idx.map((i) => s.texts[i]), labels: Int32Array.from(idx, (i) => s.labels[i]) };
+  };
+  const train = pick((c) => c % 3 !== 0);
+  const test = pick((c) => c % 3 === 0);
+  assert.equal(new Set(test.labels).size, speakers.filter((c) => c % 3 === 0).length);
+  const tfidf = new akin.data.TfidfVectorizer().fit(train.texts);
+  const dim = tfidf.dim;
+  const xTest = tfidf.transform(test.texts);
+  const baseline = mapAtR(xTest, test.labels, dim);
+  const model = akin.models.textExpansion({ inputDim: dim, projectionDim: 128, seed: 1 });
+  const data = { features: tfidf.transform(train.texts), labels: train.labels, count: train.texts.length, shape: [dim] };
+  const loss = new akin.losses.SupConLoss({ temperature: 0.1 });
+  await new akin.train.Trainer().fit({ model, loss, data, batchSize: 112, m: 4, epochs: EXPANSION_EPOCHS, learningRate: 3e-3, seed: 1, progress: false });
+  loss.dispose();
+  const after = await akin.models.embed(model, xTest, test.texts.length, [dim]);
+  const trained = mapAtR(after.embeddings, test.labels, after.dim);
+  model.dispose();
+  process.stdout.write(`# held-out speakers MAP@R: TF-IDF ${baseline.toFixed(3)}, TF-IDF expansion trained ${trained.toFixed(3)}\n`);
+  assert.ok(trained > baseline + EXPANSION_MARGIN, `trained MAP@R ${trained.toFixed(3)} is not above TF-IDF ${baseline.toFixed(3)} + ${EXPANSION_MARGIN}`);
 });
