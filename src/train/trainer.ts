@@ -10,6 +10,7 @@ import { sampleSize } from '../data/dataset.js';
 import type { BaseMetricLoss } from '../losses/base-loss.js';
 import type { BaseMiner } from '../miners/base-miner.js';
 import { MPerClassSampler } from '../samplers/m-per-class.js';
+import { BatchPrefetcher, type HostBatch } from '../samplers/prefetch.js';
 import { loadModel, saveModel } from '../models/io.js';
 import { ImageAugmenter, type ImageAugmentOptions } from '../data/augment.js';
 import { makeOptimizer, type OptimizerName } from './optimizers.js';
@@ -185,7 +186,6 @@ export class Trainer {
     const checkpointDir = options.runDir ? join(options.runDir, 'checkpoint') : null;
     const bestDir = options.runDir ? join(options.runDir, 'best') : null;
 
-    const size = sampleSize(data);
     const m = o.m ?? defaultM(o.batchSize, new Set(data.labels).size);
     const samplesPerEpoch = o.samplesPerEpoch ?? data.count;
     const makeBatches = options.batches ?? ((_epoch: number, random: Random): Int32Array[] =>
@@ -212,12 +212,14 @@ export class Trainer {
     const stepsPerEpoch = firstBatches.length;
     for (const cb of callbacks) await cb.onTrainBegin?.({ epochs: o.epochs, stepsPerEpoch, startEpoch });
 
+    // Batches are assembled ahead (in a worker thread when there is augmentation) while steps run.
+    const prefetcher = new BatchPrefetcher(data, { views: o.views, augment: augmenter, withClean: Boolean(distill) });
     let stoppedEarly = false;
     let epoch = startEpoch;
     for (; epoch < o.epochs; epoch++) {
       const t0 = performance.now();
       const batches = epoch === startEpoch ? firstBatches : makeBatches(epoch, createRandom(epochSeed(o.seed, epoch)));
-      const augRandom = createRandom(epochSeed(o.seed, epoch) ^ 0x5bd1e995);
+      const stream = prefetcher.epoch(batches, epochSeed(o.seed, epoch) ^ 0x5bd1e995);
       for (const cb of callbacks) await cb.onEpochBegin?.(epoch);
       let lossSum = 0;
       let lr = baseLr;
@@ -228,7 +230,7 @@ export class Trainer {
           setLearningRate(optimizer, lr);
           if (lossOptimizer !== optimizer) setLearningRate(lossOptimizer, (lr / baseLr) * lossBaseLr);
         }
-        const { x, labels, instances, clean } = makeBatch(data, batches[step], size, o.views, augmenter, augRandom, Boolean(distill));
+        const { x, labels, instances, clean } = toTensors((await stream.next()).value as HostBatch, data.shape);
         const teacherSim = distill ? teacherSimilarities(distill.teacher, clean!) : null;
         clean?.dispose();
         const cost = optimiserStep(() => {
@@ -293,6 +295,7 @@ export class Trainer {
     bestWeights?.forEach((w) => w.dispose());
     const epochsRun = epoch - startEpoch;
     for (const cb of callbacks) await cb.onTrainEnd?.({ epochsRun, stoppedEarly });
+    await prefetcher.close();
     if (ownOptimizer) optimizer.dispose();
     else setLearningRate(optimizer, baseLr);
     if (lossOptimizer !== optimizer) lossOptimizer.dispose();
@@ -347,27 +350,8 @@ function getBaseLearningRate(optimizer: tf.Optimizer): number {
   return typeof lr === 'number' && lr > 0 ? lr : 1e-3;
 }
 
-/**
- * The batch tensor for dataset rows `idx`: `views` copies of the rows one after another (each copy
- * augmented independently when there is an augmenter), their class labels, and their instance labels
- * (position in `idx`, the same for every view of a row).
- */
-function makeBatch(
-  data: Dataset, idx: Int32Array, size: number, views: number, augmenter: ImageAugmenter | null, random: Random, withClean = false,
-): { x: tf.Tensor; labels: Int32Array; instances: Int32Array; clean?: tf.Tensor } {
-  const buf = new Float32Array(idx.length * size);
-  for (let i = 0; i < idx.length; i++) buf.set(data.features.subarray(idx[i] * size, (idx[i] + 1) * size), i * size);
-  const n = idx.length * views;
-  const labels = new Int32Array(n);
-  const instances = new Int32Array(n);
-  const all = views === 1 && !augmenter ? buf : new Float32Array(n * size);
-  for (let v = 0; v < views; v++) {
-    if (all !== buf) all.set(augmenter ? augmenter.apply(buf, idx.length, data.shape, random) : buf, v * idx.length * size);
-    for (let i = 0; i < idx.length; i++) {
-      labels[v * idx.length + i] = data.labels[idx[i]];
-      instances[v * idx.length + i] = i;
-    }
-  }
-  const clean = withClean ? tf.tensor(buf, [idx.length, ...data.shape]) : undefined;
-  return { x: tf.tensor(all, [n, ...data.shape]), labels, instances, ...(clean ? { clean } : {}) };
+/** The tensors of a prefetched batch: `x`, and `clean` (the sampled rows without augmentation) when present. */
+function toTensors(b: HostBatch, shape: number[]): { x: tf.Tensor; labels: Int32Array; instances: Int32Array; clean?: tf.Tensor } {
+  const clean = b.clean ? tf.tensor(b.clean, [b.clean.length / sampleSize({ shape }), ...shape]) : undefined;
+  return { x: tf.tensor(b.x, b.shape), labels: b.labels, instances: b.instances, ...(clean ? { clean } : {}) };
 }
