@@ -66,7 +66,8 @@ export interface SpokenWordClip {
   pitch: number;
 }
 
-const schema = z
+/** Zod schema of {@link SpokenWordsOptions} (strict, with the documented defaults). */
+export const spokenWordsOptionsSchema = z
   .object({
     words: z.array(z.string().regex(/^[a-z][a-z' -]*$/i, 'words must be letters, spaces, hyphens or apostrophes')).min(1).default([...SPOKEN_WORDS]),
     voices: z.array(z.string().regex(/^[a-z0-9-]+$/i)).min(1).default([...ESPEAK_ENGLISH_VOICES]),
@@ -98,7 +99,7 @@ export function espeakAvailable(command = 'espeak-ng'): boolean {
  * @throws DataError when espeak-ng is not installed (`apt-get install espeak-ng`) or fails
  */
 export async function synthesizeSpokenWords(options: SpokenWordsOptions = {}): Promise<SpokenWordClip[]> {
-  const o = parseOptions('synthesizeSpokenWords', schema, options);
+  const o = parseOptions('synthesizeSpokenWords', spokenWordsOptionsSchema, options);
   const dir = o.dir ?? join(tmpdir(), 'akin-spoken-words');
   const clips: SpokenWordClip[] = [];
   for (const voice of o.voices) {

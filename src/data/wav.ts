@@ -44,7 +44,7 @@ export function parseWav(bytes: Uint8Array, name = 'WAV data'): WavAudio {
   if (bytes.length < 12 || tag(0) !== 'RIFF' || tag(8) !== 'WAVE') {
     throw new DataError(`${name}: not a WAV file (no RIFF/WAVE header)${bytes.length >= 4 && tag(0) === 'RIFX' ? '; big-endian RIFX is not supported' : ''}`);
   }
-  let fmt: { format: number; channels: number; sampleRate: number; bits: number; blockAlign: number } | null = null;
+  let fmt: { format: number; channels: number; sampleRate: number; bits: number } | null = null;
   let data: Uint8Array | null = null;
   let offset = 12;
   while (offset + 8 <= bytes.length) {
@@ -63,7 +63,6 @@ export function parseWav(bytes: Uint8Array, name = 'WAV data'): WavAudio {
         format,
         channels: view.getUint16(body + 2, true),
         sampleRate: view.getUint32(body + 4, true),
-        blockAlign: view.getUint16(body + 12, true),
         bits,
       };
     } else if (id === 'data') {

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { ConfigError, DataError } from '../../core/errors.js';
 import { listAudio, listAudioInputs } from '../../data/audio-dataset.js';
-import { synthesizeSpokenWords } from '../../data/audio-espeak.js';
+import { spokenWordsOptionsSchema, synthesizeSpokenWords } from '../../data/audio-espeak.js';
 import { meanFrame } from '../../data/audio-features.js';
 import { AudioPreprocessor, audioPreprocessorSchema, type AudioPreprocessorOptions } from '../../data/audio-preprocessor.js';
 import { encodeLabels } from '../../data/vectors.js';
@@ -15,18 +15,6 @@ import { decodeWav, readWav, type MonoAudio } from '../../data/wav.js';
 import { audioConvnet, audioConvnetSchema } from '../../models/audio-convnet.js';
 import { registerModality, type Preprocessing } from '../modality.js';
 import { registerModelType } from '../model-types.js';
-
-const espeakSchema = z
-  .object({
-    words: z.array(z.string().min(1)).min(1).optional(),
-    voices: z.array(z.string().min(1)).min(1).optional(),
-    variants: z.array(z.string().min(1)).min(1).optional(),
-    speeds: z.array(z.number().int()).min(1).optional(),
-    pitches: z.array(z.number().int()).min(1).optional(),
-    repeats: z.number().int().min(1).optional(),
-    dir: z.string().min(1).optional(),
-  })
-  .strict();
 
 const schema = z
   .object({
@@ -37,7 +25,7 @@ const schema = z
     /** Features: every `AudioPreprocessor` option (sample rate, window, hop, mel bands, frames, ...). */
     audio: audioPreprocessorSchema.prefault({}),
     /** With `source: 'espeak'`: which words, voices, variants, speeds and pitches to synthesise (see `synthesizeSpokenWords`). */
-    espeak: espeakSchema.prefault({}),
+    espeak: spokenWordsOptionsSchema.omit({ concurrency: true, command: true }).prefault({}),
   })
   .strict();
 
