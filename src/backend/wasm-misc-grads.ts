@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { registerWasmKernel, withOps, type Info } from './wasm-ops.js';
 
 type KernelArgs = Parameters<tf.KernelConfig['kernelFunc']>[0];
+type Heap = tf.backend_util.TypedArray;
 
 /**
  * `MaxPoolGrad` for wasm. The wasm kernel starts every window's running maximum at the smallest
@@ -17,43 +18,82 @@ function maxPoolGrad(args: KernelArgs): Info {
     const c = tf.backend_util.computePool2DInfo(
       input.shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
     const dx = ops.empty([...input.shape]);
-    const xs = ops.heap(input);
-    const gs = ops.heap(dy);
-    const out = ops.heap(dx);
-    out.fill(0);
-    const { inHeight: h, inWidth: w, inChannels: ch, outHeight: oh, outWidth: ow } = c;
-    const best = new Float32Array(ch);
-    const arg = new Int32Array(ch);
-    for (let b = 0; b < c.batchSize; b++) {
-      for (let yr = 0; yr < oh; yr++) {
-        const r0 = yr * c.strideHeight - c.padInfo.top;
-        for (let yc = 0; yc < ow; yc++) {
-          const c0 = yc * c.strideWidth - c.padInfo.left;
-          best.fill(-Infinity);
-          arg.fill(-1);
-          for (let i = 0; i < c.effectiveFilterHeight; i += c.dilationHeight) {
-            const r = r0 + i;
-            if (r < 0 || r >= h) continue;
-            for (let j = 0; j < c.effectiveFilterWidth; j += c.dilationWidth) {
-              const col = c0 + j;
-              if (col < 0 || col >= w) continue;
-              const base = ((b * h + r) * w + col) * ch;
-              for (let k = 0; k < ch; k++) {
-                const v = xs[base + k];
-                if (v > best[k]) {
-                  best[k] = v;
-                  arg[k] = base + k;
-                }
+    routeToMaxima(ops.heap(input), ops.heap(dy), ops.heap(dx), c);
+    return dx;
+  });
+}
+
+/**
+ * The loops of {@link maxPoolGrad}, in a function of their own so that V8 optimises them once (not per
+ * kernel call). `out` is zeroed here.
+ */
+function routeToMaxima(xs: Heap, gs: Heap, out: Heap, c: tf.backend_util.Conv2DInfo): void {
+  out.fill(0);
+  const { inHeight: h, inWidth: w, inChannels: ch, outHeight: oh, outWidth: ow } = c;
+  const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = c;
+  const { effectiveFilterHeight: fh, effectiveFilterWidth: fw } = c;
+  const top = c.padInfo.top, left = c.padInfo.left;
+  if (fh === 2 && fw === 2 && sh === 2 && sw === 2 && dh === 1 && dw === 1 && top === 0 && left === 0 && 2 * oh <= h && 2 * ow <= w) {
+    routeToMaxima2x2(xs, gs, out, c.batchSize, h, w, ch, oh, ow);
+    return;
+  }
+  const best = new Float32Array(ch);
+  const arg = new Int32Array(ch);
+  for (let b = 0; b < c.batchSize; b++) {
+    for (let yr = 0; yr < oh; yr++) {
+      const r0 = yr * sh - top;
+      for (let yc = 0; yc < ow; yc++) {
+        const c0 = yc * sw - left;
+        best.fill(-Infinity);
+        arg.fill(-1);
+        for (let i = 0; i < fh; i += dh) {
+          const r = r0 + i;
+          if (r < 0 || r >= h) continue;
+          for (let j = 0; j < fw; j += dw) {
+            const col = c0 + j;
+            if (col < 0 || col >= w) continue;
+            const base = ((b * h + r) * w + col) * ch;
+            for (let k = 0; k < ch; k++) {
+              const v = xs[base + k];
+              if (v > best[k]) {
+                best[k] = v;
+                arg[k] = base + k;
               }
             }
           }
-          const g = ((b * oh + yr) * ow + yc) * ch;
-          for (let k = 0; k < ch; k++) if (arg[k] >= 0) out[arg[k]] += gs[g + k];
+        }
+        const g = ((b * oh + yr) * ow + yc) * ch;
+        for (let k = 0; k < ch; k++) if (arg[k] >= 0) out[arg[k]] += gs[g + k];
+      }
+    }
+  }
+}
+
+/** {@link routeToMaxima} for 2 x 2 windows with stride 2 inside the input (the common pooling layer). */
+function routeToMaxima2x2(xs: Heap, gs: Heap, out: Heap, batch: number, h: number, w: number, ch: number, oh: number, ow: number): void {
+  const down = w * ch;
+  for (let b = 0; b < batch; b++) {
+    for (let yr = 0; yr < oh; yr++) {
+      for (let yc = 0; yc < ow; yc++) {
+        const p0 = ((b * h + 2 * yr) * w + 2 * yc) * ch;
+        const g = ((b * oh + yr) * ow + yc) * ch;
+        for (let k = 0; k < ch; k++) {
+          // First maximum in row-major order; NaN never wins (v > best is false).
+          let at = -1;
+          let best = -Infinity;
+          let v = xs[p0 + k];
+          if (v > best) { best = v; at = p0 + k; }
+          v = xs[p0 + ch + k];
+          if (v > best) { best = v; at = p0 + ch + k; }
+          v = xs[p0 + down + k];
+          if (v > best) { best = v; at = p0 + down + k; }
+          v = xs[p0 + down + ch + k];
+          if (v > best) at = p0 + down + ch + k;
+          if (at >= 0) out[at] += gs[g + k];
         }
       }
     }
-    return dx;
-  });
+  }
 }
 
 /**

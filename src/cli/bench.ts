@@ -117,7 +117,8 @@ export async function benchLossCall(o: BenchLossOptions): Promise<Record<string,
   const setup = benchLoss(o.loss);
   const base = tf.randomNormal([o.batch, o.dim], 0, 1, 'float32', 0) as akin.tf.Tensor2D;
   const labels = benchLabels(o.batch);
-  const grad = tf.grad((e: akin.tf.Tensor) => lossValue(setup, tf.div(e, tf.norm(e, 2, 1, true)) as akin.tf.Tensor2D, labels));
+  // F.normalize(e, dim=1) as the reference does it (tf.norm would go through pow(|x|, 2) and pow(s, 0.5)).
+  const grad = tf.grad((e: akin.tf.Tensor) => lossValue(setup, tf.div(e, tf.sqrt(tf.sum(tf.square(e), 1, true))) as akin.tf.Tensor2D, labels));
   const call = async (): Promise<void> => {
     const g = tf.tidy(() => grad(base));
     await g.data();
