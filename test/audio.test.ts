@@ -283,7 +283,13 @@ test('listAudio reads class folders and CSV / JSON-lines lists; readAudioDataset
   assert.throws(() => akin.data.listAudio(join(dir, 'bad.csv')), /bad\.csv: no column 'path' \(columns: file, label\)/);
   writeFileSync(join(dir, 'bad.jsonl'), '{"path": "a.wav", "label": "x"}\n{"path": 3}\n');
   assert.throws(() => akin.data.listAudio(join(dir, 'bad.jsonl')), /bad\.jsonl:2: expected an object with a string 'path'/);
-  assert.throws(() => akin.data.listAudio(join(dir, 'list.txt')), /list\.txt: cannot read|ENOENT/);
+  writeFileSync(join(dir, 'list.txt'), 'words/low/a.wav\n\nwords/high/a.wav\n');
+  assert.throws(() => akin.data.listAudio(join(dir, 'list.txt')), /list\.txt: give a folder of class folders of WAV files, or a \.csv \/ \.jsonl list/);
+  assert.throws(() => akin.data.listAudio(join(dir, 'nothing')), /cannot read .*nothing: ENOENT/);
+  // inputs to embed need no labels: a file, a list, or every WAV below a folder
+  assert.deepEqual(akin.data.listAudioInputs(join(dir, 'list.txt')), fromCsv.map((i) => i.path));
+  assert.deepEqual(akin.data.listAudioInputs(join(dir, 'words', 'low', 'a.wav')), [join(dir, 'words', 'low', 'a.wav')]);
+  assert.deepEqual(akin.data.listAudioInputs(join(dir, 'words', 'low')), [join(dir, 'words/low/a.wav'), join(dir, 'words/low/take2/b.WAV')]);
   writeFileSync(join(dir, 'gone.csv'), 'path,label\nnowhere.wav,x\n');
   assert.throws(() => akin.data.readAudioDataset(join(dir, 'gone.csv')), /cannot read .*nowhere\.wav: ENOENT/);
 });
