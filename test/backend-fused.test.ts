@@ -297,3 +297,39 @@ test('L2 distance matrices (LpDistance, fused on wasm) match float64 loops and c
     assertClose(r.wasm[2], gr, { atol: 1e-4, rtol: 1e-3, msg: `${msg} wasm dr` });
   }
 });
+
+test('supConRows on wasm matches float64 loops and the stock-op version on cpu (values and gradients, rows without positives)', async () => {
+  const n = 6, m = 8;
+  const l = values(n * m, 100, -4, 4).map(Math.fround);
+  const pos = values(n * m, 101).map((v, k) => (Math.floor(k / m) === 4 ? 0 : v > 0.3 ? 1 : 0));
+  const keep = values(n * m, 102).map((v, k) => (pos[k] || v > -0.5 ? 1 : 0));
+  const probe = values(n, 103).map(Math.fround);
+  const r = await onBoth(() => tf.tidy(() => {
+    const lt = tf.tensor2d(l, [n, m]);
+    const pt = tf.tensor2d(pos, [n, m], 'bool');
+    const kt = tf.tensor2d(keep, [n, m], 'bool');
+    const y = akin.backend.fused.supConRows(lt, pt, kt);
+    const g = tf.grad((v: T) => tf.sum(tf.mul(akin.backend.fused.supConRows(v as akin.tf.Tensor2D, pt, kt), tf.tensor1d(probe))))(lt);
+    return [Array.from(y.dataSync()), Array.from(g.dataSync())];
+  }));
+  const want: number[] = [];
+  const wantGrad = new Array<number>(n * m).fill(0);
+  for (let i = 0; i < n; i++) {
+    let s = 0, count = 0, posSum = 0;
+    for (let j = 0; j < m; j++) {
+      if (keep[i * m + j]) s += Math.exp(l[i * m + j]);
+      if (pos[i * m + j]) { count++; posSum += l[i * m + j]; }
+    }
+    const lse = Math.log(s);
+    want.push(count === 0 ? 0 : -(posSum - count * lse) / count);
+    if (count === 0) continue;
+    for (let j = 0; j < m; j++) {
+      const softmax = keep[i * m + j] ? Math.exp(l[i * m + j] - lse) : 0;
+      wantGrad[i * m + j] = (probe[i] / count) * (count * softmax - pos[i * m + j]);
+    }
+  }
+  for (const [side, name] of [[r.wasm, 'wasm'], [r.cpu, 'cpu']] as const) {
+    assertClose(side[0], want, { atol: 1e-5, rtol: 1e-5, msg: `${name} value` });
+    assertClose(side[1], wantGrad, { atol: 1e-6, rtol: 1e-4, msg: `${name} grad` });
+  }
+});

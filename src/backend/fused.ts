@@ -12,6 +12,8 @@ export const MASKED_LSE_GRAD = 'AkinMaskedLogSumExpGrad';
 export const PAIR_MASKS = 'AkinPairMasks';
 export const GATHER_DIFF = 'AkinGatherDiff';
 export const GATHER_DIFF_GRAD = 'AkinGatherDiffGrad';
+export const SUPCON = 'AkinSupConRows';
+export const SUPCON_GRAD = 'AkinSupConRowsGrad';
 export const L2_DISTANCE = 'AkinL2Distance';
 export const L2_SELF = 'AkinL2DistanceSelf';
 /** Gradient of {@link L2_DISTANCE} for one side: inputs dy, d, x (that side) and other; attr `transpose` (x is r). */
@@ -188,6 +190,44 @@ tf.registerGradient({
     return {
       q: () => tf.engine().runKernel(L2_GRAD, { dy: g, d, x: q, other: r }, { transpose: false }) as tf.Tensor,
       r: () => tf.engine().runKernel(L2_GRAD, { dy: g, d, x: r, other: q }, { transpose: true }) as tf.Tensor,
+    };
+  },
+});
+
+/**
+ * Supervised-contrastive row losses from logits `l` [n, m] (similarities over a temperature), boolean
+ * positives `pos` and the cells that enter the softmax denominator `keep` (positives and negatives):
+ * `-(1 / max(|P_i|, 1)) sum_{j in P_i} (l_ij - lse_i)` with `lse_i` the log-sum-exp of row i over
+ * `keep`, computed as `sum_P l - |P_i| lse_i` (no log-probability matrix). Rows without positives give
+ * 0. One pass each way where the backend has the kernel; stock ops elsewhere. Differentiable with
+ * respect to `logits`.
+ */
+export function supConRows(logits: tf.Tensor2D, pos: tf.Tensor2D, keep: tf.Tensor2D): tf.Tensor1D {
+  if (hasKernel(SUPCON) && logits.dtype === 'float32' && pos.dtype === 'bool' && keep.dtype === 'bool') {
+    const [losses, lse] = tf.engine().runKernel(SUPCON, { logits, pos, keep }) as tf.Tensor[];
+    lse.dispose(); // the gradient keeps its own reference when one is being recorded
+    return losses as tf.Tensor1D;
+  }
+  return tf.tidy(() => {
+    const lse = maskedLogSumExp(logits, keep);
+    const p = tf.cast(pos, 'float32');
+    const count = tf.sum(p, 1);
+    const sumPos = tf.sub(tf.sum(tf.mul(logits, p), 1), tf.mul(count, lse));
+    return tf.neg(tf.div(sumPos, tf.maximum(count, 1))) as tf.Tensor1D;
+  });
+}
+
+tf.registerGradient({
+  kernelName: SUPCON,
+  inputsToSave: ['logits', 'pos', 'keep'],
+  outputsToSave: [false, true],
+  gradFunc: (dy, saved) => {
+    const [logits, pos, keep, lse] = saved;
+    const g = Array.isArray(dy) ? dy[0] : dy;
+    return {
+      logits: () => tf.engine().runKernel(SUPCON_GRAD, { dy: g, logits, pos, keep, lse }) as tf.Tensor,
+      pos: () => tf.zerosLike(pos),
+      keep: () => tf.zerosLike(keep),
     };
   },
 });

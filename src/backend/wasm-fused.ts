@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
-  fillPairMasks, GATHER_DIFF, GATHER_DIFF_GRAD, MASKED_LSE, MASKED_LSE_GRAD, PAIR_MASKS, type GatherDiffAttrs, type MaskedLseAttrs,
+  fillPairMasks, GATHER_DIFF, GATHER_DIFF_GRAD, MASKED_LSE, MASKED_LSE_GRAD, PAIR_MASKS, SUPCON, SUPCON_GRAD,
+  type GatherDiffAttrs, type MaskedLseAttrs,
 } from './fused.js';
 import { expShifted } from './fast-math.js';
 import { registerWasmKernel, withOps, WasmOps, type Info, type WasmBackendLike } from './wasm-ops.js';
@@ -135,6 +136,85 @@ function gatherDiffGrad(args: KernelArgs): Info {
   });
 }
 
+/**
+ * Forward of {@link SUPCON}, per row: the maximum kept logit, the positives' count and logit sum, then
+ * `lse = log(sum_keep exp(l - max)) + max` and `loss = -(posSum - count lse) / max(count, 1)`.
+ * Outputs the losses and the log-sum-exps (for the gradient).
+ */
+function supConKernel(args: KernelArgs): Info[] {
+  const { logits, pos, keep } = args.inputs as { logits: Info; pos: Info; keep: Info };
+  const [n, m] = logits.shape;
+  const ops = new WasmOps(args.backend as WasmBackendLike);
+  const losses = ops.empty([n], 'float32');
+  const lse = ops.empty([n], 'float32');
+  const [ls, ps, ks, out, lses] = views(ops, logits, pos, keep, losses, lse);
+  supConRowsLoop(ls, ps, ks, out, lses, n, m);
+  return [losses, lse];
+}
+
+function supConRowsLoop(ls: Heap, ps: Heap, ks: Heap, out: Heap, lses: Heap, n: number, m: number): void {
+  for (let i = 0; i < n; i++) {
+    const row = i * m;
+    let max = -Infinity, count = 0, posSum = 0;
+    let any = false, nan = false;
+    for (let j = row; j < row + m; j++) {
+      const l = ls[j];
+      if (ks[j]) {
+        any = true;
+        if (l > max) max = l;
+        else if (l !== l) nan = true;
+      }
+      if (ps[j]) {
+        count++;
+        posSum += l;
+      }
+    }
+    let lse = 0;
+    if (nan) lse = NaN;
+    else if (any) {
+      let s = 0;
+      for (let j = row; j < row + m; j++) if (ks[j]) s += expShifted(ls[j] - max);
+      lse = Math.log(s) + max;
+    }
+    lses[i] = lse;
+    out[i] = count === 0 ? 0 : -(posSum - count * lse) / count;
+  }
+}
+
+/** Gradient of {@link SUPCON}: `dl_ij = dy_i / max(c_i, 1) * (c_i keep_ij exp(l_ij - lse_i) - pos_ij)`. */
+function supConGrad(args: KernelArgs): Info {
+  const { dy, logits, pos, keep, lse } = args.inputs as { dy: Info; logits: Info; pos: Info; keep: Info; lse: Info };
+  const [n, m] = logits.shape;
+  return withOps(args.backend, (ops) => {
+    const out = ops.empty([n, m], 'float32');
+    const [dys, ls, ps, ks, lses, dl] = views(ops, dy, logits, pos, keep, lse, out);
+    supConGradLoop(dys, ls, ps, ks, lses, dl, n, m);
+    return out;
+  });
+}
+
+function supConGradLoop(dys: Heap, ls: Heap, ps: Heap, ks: Heap, lses: Heap, dl: Heap, n: number, m: number): void {
+  for (let i = 0; i < n; i++) {
+    const row = i * m;
+    let count = 0;
+    for (let j = row; j < row + m; j++) count += ps[j];
+    if (count === 0) {
+      dl.fill(0, row, row + m);
+      continue;
+    }
+    const g = dys[i] / count;
+    const y = lses[i];
+    if (y !== y || g !== g) {
+      for (let j = row; j < row + m; j++) dl[j] = ks[j] || ps[j] ? NaN : 0;
+      continue;
+    }
+    for (let j = row; j < row + m; j++) {
+      const p = ks[j] ? count * expShifted(ls[j] - y) : 0;
+      dl[j] = g * (p - ps[j]);
+    }
+  }
+}
+
 /** Registers the fused kernels of `fused.ts` for wasm. */
 export function registerWasmFused(): void {
   registerWasmKernel(MASKED_LSE, maskedLse);
@@ -142,4 +222,6 @@ export function registerWasmFused(): void {
   registerWasmKernel(PAIR_MASKS, pairMasksKernel as unknown as tf.KernelConfig['kernelFunc']);
   registerWasmKernel(GATHER_DIFF, gatherDiffKernel);
   registerWasmKernel(GATHER_DIFF_GRAD, gatherDiffGrad);
+  registerWasmKernel(SUPCON, supConKernel as unknown as tf.KernelConfig['kernelFunc']);
+  registerWasmKernel(SUPCON_GRAD, supConGrad);
 }

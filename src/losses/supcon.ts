@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { PairIndices } from '../core/indices.js';
-import { maskedLogSumExp } from '../backend/fused.js';
+import { supConRows } from '../backend/fused.js';
 import { AvgNonZeroReducer } from '../reducers/avg-non-zero-reducer.js';
 import type { BaseReducer, LossDict } from '../reducers/base-reducer.js';
 import type { LossInput } from './base-loss.js';
@@ -43,12 +43,8 @@ export class SupConLoss extends TemperaturePairLoss {
     // The pair counts of this call (set before the masks are made; duplicates included, as PML checks).
     if (this.records.numPosPairs === 0 || this.records.numNegPairs === 0) return this.zeroLosses();
     const nq = mat.shape[0];
-    const logits = this.logits(mat);
-    const denom = maskedLogSumExp(logits, tf.logicalOr(masks.pos, masks.neg) as tf.Tensor2D);
-    const pos = tf.cast(masks.pos, 'float32');
-    const posCount = tf.sum(pos, 1);
-    const sumPos = tf.sub(tf.sum(tf.mul(logits, pos), 1), tf.mul(posCount, denom));
-    const losses = tf.neg(tf.div(sumPos, tf.maximum(posCount, 1)));
+    const keep = tf.logicalOr(masks.pos, masks.neg) as tf.Tensor2D;
+    const losses = supConRows(this.logits(mat), masks.pos, keep);
     const indices = Int32Array.from({ length: nq }, (_, i) => i);
     return { loss: { losses, indices, reductionType: 'element' } };
   }
