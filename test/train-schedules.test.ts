@@ -164,4 +164,7 @@ test('run configs take the training options, and refuse combinations that cannot
   assert.throws(() => akin.pipeline.parseRunConfig({ optimizer: { schedule: { type: 'cosine', gamma: 3 } } }), /optimizer\.schedule\.gamma/);
   assert.throws(() => akin.pipeline.parseRunConfig({ augment: { pad: 1.5 } }), /augment\.pad/);
   assert.throws(() => akin.pipeline.parseRunConfig({ data: { kind: 'vectors', source: 'x.npy' }, augment: { pad: 1 } }), /image inputs only/);
+  // Retrieval within one class is always perfect: early stopping on it could never pick a later epoch.
+  assert.throws(() => akin.pipeline.parseRunConfig({ data: { validationClasses: [4] }, earlyStopping: {} }), /at least 2 classes/);
+  assert.equal(akin.pipeline.parseRunConfig({ data: { validationClasses: [3, 4] }, earlyStopping: {}, batchSize: 60, m: 20 }).data.validationClasses.length, 2);
 });

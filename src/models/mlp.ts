@@ -19,6 +19,11 @@ export interface MlpOptions {
   dropout?: number;
   /** End with an L2-normalisation layer, so embeddings lie on the unit sphere. Default `true`. */
   normalize?: boolean;
+  /**
+   * Average-pool image inputs (`[height, width, channels]`) by this factor before the first Dense
+   * layer, a fixed low-pass front end (e.g. `2`: 28x28 -> 14x14). Default `1` (none).
+   */
+  inputPool?: number;
   /** Seed of the weight initialisers; the same seed gives the same initial network. Default `0`. */
   seed?: number;
 }
@@ -32,17 +37,22 @@ const schema = z
     activation: z.enum(['relu', 'elu', 'selu', 'tanh', 'sigmoid', 'linear', 'swish', 'mish', 'gelu']).default('relu'),
     dropout: z.number().min(0).max(0.99).default(0),
     normalize: z.boolean().default(true),
+    inputPool: z.number().int().min(1).default(1),
     seed: z.number().int().default(0),
   })
   .strict()
   .refine((o) => o.inputDim !== undefined || o.inputShape !== undefined, {
     message: 'give inputDim or inputShape',
     path: ['inputDim'],
+  })
+  .refine((o) => o.inputPool === 1 || (o.inputShape?.length === 3 && o.inputShape[0] >= o.inputPool && o.inputShape[1] >= o.inputPool), {
+    message: 'needs image inputs (inputShape [height, width, channels]) at least inputPool pixels on a side',
+    path: ['inputPool'],
   });
 
 /**
- * The seed's embedding network: input -> Dense(hidden[i], activation) ... -> Dense(embeddingDim) ->
- * L2 normalisation. With the defaults: 784 -> 256 (ReLU) -> 128, unit-norm embeddings whose dot
+ * The seed's embedding network: input (average-pooled by `inputPool`) -> Dense(hidden[i], activation)
+ * ... -> Dense(embeddingDim) -> L2 normalisation. With the defaults: 784 -> 256 (ReLU) -> 128, unit-norm embeddings whose dot
  * product is their cosine similarity.
  */
 export function mlp(options: MlpOptions): tf.Sequential {
@@ -51,7 +61,10 @@ export function mlp(options: MlpOptions): tf.Sequential {
   const model = tf.sequential({ name: 'akin_mlp' });
   let seed = o.seed;
   const init = () => tf.initializers.glorotUniform({ seed: seed++ });
-  if (inputShape.length > 1) model.add(tf.layers.flatten({ inputShape }));
+  if (o.inputPool > 1) {
+    model.add(tf.layers.averagePooling2d({ poolSize: o.inputPool, inputShape }));
+    model.add(tf.layers.flatten());
+  } else if (inputShape.length > 1) model.add(tf.layers.flatten({ inputShape }));
   o.hidden.forEach((units, i) => {
     model.add(
       tf.layers.dense({

@@ -145,6 +145,11 @@ export function parseRunConfig(input: unknown, where = 'config'): RunConfig {
   if (strays.length > 0) {
     throw new ConfigError(`${where}: 'data.validationClasses' must be taken from 'data.trainClasses' (${strays.join(', ')} is not)`);
   }
+  if (c.data.validationClasses.length === 1 && c.earlyStopping?.monitor.startsWith('val_')) {
+    throw new ConfigError(
+      `${where}: early stopping monitors '${c.earlyStopping.monitor}' on 'data.validationClasses' = [${c.data.validationClasses[0]}], one class: retrieval metrics within a single class are always 1, so no epoch could beat the first; name at least 2 classes`,
+    );
+  }
   if (fitClasses.length < 2) {
     throw new ConfigError(`${where}: 'data.validationClasses' leaves ${fitClasses.length} class(es) to train on; at least 2 are needed`);
   }

@@ -77,6 +77,8 @@ registerModelType({
       activation: activation.default('relu'),
       dropout: z.number().min(0).max(0.99).default(0),
       normalize: z.boolean().default(true),
+      /** Average-pool image inputs by this factor first (a fixed low-pass front end); 1 = none. */
+      inputPool: z.number().int().min(1).default(1),
     })
     .strict(),
   build: (o, input, seed) => mlp({ ...o, inputShape: input.shape, seed }),
