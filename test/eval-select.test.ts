@@ -79,11 +79,12 @@ test('ties go to the lower column (also across segments), -0 ties +0, NaN ranks 
 });
 
 test('a misleading sample falls back to the whole row; crowded keys fall back to radix passes', () => {
-  // Every sampled column (evenly spaced: 16 t + 8 for 16,384 columns) holds the row's largest value,
-  // so the estimated threshold is too high for m = 2000 and the whole row must be taken.
+  // Every sampled column (64 runs of 16 evenly spaced over 16,384 columns: 256 t + 128 .. + 143) holds
+  // the row's largest value, so the estimated threshold is too high for m >= 1024 and the whole row
+  // must be taken.
   const n = 16384;
   const r = akin.createRandom(6);
-  const trap = Array.from({ length: n }, (_, c) => (c % 16 === 8 ? 10 : r.next()));
+  const trap = Array.from({ length: n }, (_, c) => (c % 256 >= 128 && c % 256 < 144 ? 10 : r.next()));
   check([trap], 4096, [3, 1000, 1024, 1025, 2000, 4000], 'misleading sample');
   // Thousands of distinct values packed into a tiny range next to one huge outlier: the leading-bits
   // buckets put almost everything together, and the sort must still come out exact.

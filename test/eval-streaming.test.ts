@@ -1,5 +1,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as akin from 'akin';
 import { assertClose, initBackend } from './helpers.js';
 
@@ -9,6 +11,7 @@ import { assertClose, initBackend } from './helpers.js';
 // (a) plain loops that sort every row completely and (b) the neighbour-table path, knn + retrievalMetrics.
 
 const { accuracy, accuracyPerClass, knn, retrievalMetrics } = akin.eval;
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const NAMES = ['precisionAt1', 'rPrecision', 'mapAtR', 'meanAveragePrecision', 'meanReciprocalRank', 'recallAtK', 'knnAccuracy'] as const;
 const EXACT = { atol: 1e-12, rtol: 0 };
 type Label = number | number[];
@@ -206,4 +209,31 @@ test('accuracy leaves no tensors behind and reports progress per tile pair', asy
   assert.equal(akin.tf.memory().numTensors, before);
   // 3 query tiles x 3 reference tiles.
   assert.deepEqual(progress, Array.from({ length: 9 }, (_, i) => (i + 1) * 100 + 9));
+});
+
+test('rows split over worker threads give the same results as one thread (knn tables and every metric)', async () => {
+  const { setParallelMinScores, RowWork } = (await import(join(root, 'dist', 'eval', 'row-threads.js'))) as {
+    setParallelMinScores: (n: number) => number; RowWork: { workersStarted: number };
+  };
+  const r = akin.createRandom(36);
+  const dim = 8;
+  const x = Float32Array.from({ length: 1400 * dim }, () => r.next() * 2 - 1);
+  const xl = Int32Array.from({ length: 1400 }, () => Math.floor(r.next() * 9));
+  const sets = Array.from(xl, (l) => (l % 3 === 0 ? [l, (l + 1) % 9] : [l]));
+  const run = async (): Promise<unknown[]> => [
+    await accuracy({ query: x, queryLabels: xl, dim, metrics: [...NAMES], queryTileSize: 300 }),
+    await accuracy({ query: x, queryLabels: sets, dim, metrics: [...NAMES], k: 'all', metric: 'cosine' }),
+    await knn({ query: x, dim, k: 40, metric: 'ip', queryTileSize: 200 }),
+  ];
+  const single = await run();
+  const started = RowWork.workersStarted;
+  const previous = setParallelMinScores(0);
+  try {
+    const threaded = await run();
+    assert.deepEqual(threaded, single);
+    const info = akin.backend.info();
+    if (info?.backend === 'wasm' && info.threads > 1) assert.equal(RowWork.workersStarted - started, 3 * (info.threads - 1), 'workers were not used');
+  } finally {
+    setParallelMinScores(previous);
+  }
 });

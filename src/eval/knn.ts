@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ConfigError, ShapeError } from '../core/errors.js';
 import { parseOptions } from '../core/options.js';
 import { type EmbeddingsLike, embeddingShape } from './embeddings.js';
-import { RowSelector } from './row-select.js';
+import { RowWork, typedArray } from './row-threads.js';
 import { type KnnMetric, scoreBlocks } from './score-blocks.js';
 
 export type { KnnMetric } from './score-blocks.js';
@@ -70,7 +70,8 @@ const knnSchema = z
  * Exact k-nearest-neighbour search in bounded memory: the scores of one tile of queries against
  * every reference row are computed on the tfjs backend (one matmul per reference tile, see
  * {@link scoreBlocks}), each row's best k are selected on the host ({@link RowSelector}: one pass
- * plus a sort of about k scores), and the tile is freed.
+ * plus a sort of about k scores; large jobs split each tile's rows over worker threads, see
+ * {@link RowWork}), and the tile is freed.
  *
  * Ties are broken by the lower reference index, so results are deterministic and independent of the
  * tile sizes. Every tensor created is disposed; the event loop gets a turn after every query tile.
@@ -98,21 +99,25 @@ export async function knn(options: KnnOptions): Promise<KnnResult> {
     );
   }
   const k = o.k;
-  const indices = new Int32Array(nq * k);
-  const distances = new Float32Array(nq * k); // first the internal scores (larger is better)
-  const scoreBits = new Int32Array(distances.buffer);
-  const selector = new RowSelector(nr);
-  const { queryNormsSq } = await scoreBlocks(
-    { query, reference, dim: o.dim, metric: o.metric, queryTileSize: o.queryTileSize, referenceTileSize: o.referenceTileSize, onProgress: o.onProgress },
-    (block) => {
-      for (let r = 0; r < block.rows; r++) {
-        const i = block.start + r;
-        selector.select(block, r, excludeSelf ? i : -1, k, indices, i * k, scoreBits);
-      }
-    },
-  );
-  if (queryNormsSq) {
-    for (let i = 0; i < nq * k; i++) distances[i] = Math.max(queryNormsSq[Math.floor(i / k)] - distances[i], 0);
+  const { work, spec } = await RowWork.start(nq * nr, true, (shared) => ({
+    kind: 'knn' as const, columns: nr, k, excludeSelf,
+    indices: typedArray(Int32Array, nq * k, shared), scoreBits: typedArray(Int32Array, nq * k, shared),
+  }));
+  let norms: Float32Array | null;
+  try {
+    ({ queryNormsSq: norms } = await scoreBlocks(
+      { query, reference, dim: o.dim, metric: o.metric, queryTileSize: o.queryTileSize, referenceTileSize: o.referenceTileSize, onProgress: o.onProgress },
+      (block) => work.run(block),
+    ));
+  } finally {
+    await work.close();
+  }
+  // Unshared arrays for the caller; the selected scores become distances for l2.
+  const own = (a: Int32Array): Int32Array => (a.buffer instanceof SharedArrayBuffer ? a.slice() : a);
+  const indices = own(spec.indices);
+  const distances = new Float32Array(own(spec.scoreBits).buffer);
+  if (norms) {
+    for (let i = 0; i < nq * k; i++) distances[i] = Math.max(norms[Math.floor(i / k)] - distances[i], 0);
   }
   return { indices, distances, k, numQueries: nq, metric: o.metric };
 }

@@ -93,10 +93,11 @@ export class RetrievalScorer {
   private readonly firstR: boolean;
   private readonly usesAtK: boolean;
 
-  constructor(private readonly o: ScorerOptions) {
+  /** `values`: arrays to write the per-query values into (e.g. shared with other threads), NaN-filled. */
+  constructor(private readonly o: ScorerOptions, values?: Record<RetrievalMetricName, Float64Array>) {
     this.match = labelMatcher(o.queryLabels, o.referenceLabels, o.comparison);
-    this.values = {} as Record<RetrievalMetricName, Float64Array>;
-    for (const m of o.metrics) this.values[m] = new Float64Array(o.queryLabels.n).fill(Number.NaN);
+    this.values = values ?? ({} as Record<RetrievalMetricName, Float64Array>);
+    if (!values) for (const m of o.metrics) this.values[m] = new Float64Array(o.queryLabels.n).fill(Number.NaN);
     const has = (m: RetrievalMetricName): boolean => o.metrics.includes(m);
     this.wholeK = has('meanAveragePrecision') || has('meanReciprocalRank');
     this.firstR = has('rPrecision') || has('mapAtR') || has('precisionAt1');

@@ -6,9 +6,9 @@ import { clusteringScores } from './clustering.js';
 import { type EmbeddingsLike, embeddingShape } from './embeddings.js';
 import { type EvalLabels, type LabelComparison, type LabelValue, type ResolvedLabels, resolveLabels } from './labels.js';
 import {
-  RETRIEVAL_METRICS, type RetrievalMetricName, RetrievalScorer, perClassMeans, reduceScores, relevanceCounts, scoreNeighbours,
+  RETRIEVAL_METRICS, type RetrievalMetricName, type ScorerOptions, perClassMeans, reduceScores, relevanceCounts, scoreNeighbours,
 } from './retrieval-scores.js';
-import { RowSelector } from './row-select.js';
+import { RowWork, typedArray } from './row-threads.js';
 import { type KnnMetric, scoreBlocks } from './score-blocks.js';
 
 export type { RetrievalMetricName } from './retrieval-scores.js';
@@ -184,7 +184,7 @@ async function computeAccuracy(options: AccuracyOptions, perClass: boolean): Pro
         { query, reference: o.reference as EmbeddingsLike | undefined, dim: o.dim, metric: o.metric,
           queryTileSize: o.queryTileSize, referenceTileSize: o.referenceTileSize, onProgress: o.onProgress },
         sameSource, rLabels.n,
-        new RetrievalScorer({ k: plan.k, atK: plan.atK, queryLabels: qLabels, referenceLabels: rLabels, relevance, comparison, metrics: retrieval }),
+        { k: plan.k, atK: plan.atK, queryLabels: qLabels, referenceLabels: rLabels, relevance, comparison, metrics: retrieval },
       );
       for (const m of retrieval) result.overall[m] = reduceScores(scores[m], qLabels, o.avgOfAvgs);
       if (perClass) {
@@ -206,25 +206,25 @@ async function computeAccuracy(options: AccuracyOptions, perClass: boolean): Pro
 
 /**
  * Scores every non-lone query without a neighbour table: one block of query rows at a time, each
- * row's first `scorer.needed(i)` neighbours are selected from the block's scores and scored at once,
- * so memory is one block plus a few values per query, whatever k is.
+ * row's first `needed(i)` neighbours are selected from the block's scores and scored at once (rows
+ * split over worker threads for large jobs), so memory is one block plus a few values per query,
+ * whatever k is.
  */
 async function streamScores(
-  blocks: Parameters<typeof scoreBlocks>[0], sameSource: boolean, numReference: number, scorer: RetrievalScorer,
+  blocks: Parameters<typeof scoreBlocks>[0], sameSource: boolean, numReference: number, scorer: ScorerOptions,
 ): Promise<Record<RetrievalMetricName, Float64Array>> {
-  const selector = new RowSelector(numReference);
-  let ranking = new Int32Array(0);
-  await scoreBlocks(blocks, (block) => {
-    for (let r = 0; r < block.rows; r++) {
-      const i = block.start + r;
-      const m = scorer.needed(i);
-      if (m === 0) continue;
-      if (ranking.length < m) ranking = new Int32Array(m);
-      selector.select(block, r, sameSource ? i : -1, m, ranking);
-      scorer.score(i, ranking, 0);
-    }
+  const nq = scorer.queryLabels.n;
+  const { work, spec } = await RowWork.start(nq * numReference, typeof scorer.comparison !== 'function', (shared) => {
+    const values = {} as Record<RetrievalMetricName, Float64Array>;
+    for (const m of scorer.metrics) values[m] = typedArray(Float64Array, nq, shared).fill(Number.NaN);
+    return { kind: 'retrieval' as const, columns: numReference, sameSource, scorer, values };
   });
-  return scorer.values;
+  try {
+    await scoreBlocks(blocks, (block) => work.run(block));
+  } finally {
+    await work.close();
+  }
+  return spec.values;
 }
 
 /**

@@ -1,17 +1,19 @@
 import type { ScoreBlock } from './score-blocks.js';
 
-/** Scores sampled per row to estimate a selection threshold. */
-const SAMPLE = 1024;
-/** Most leading bits bucketed at once (a counting array of 2^16 entries). */
-const BUCKET_BITS = 16;
+/** Runs of neighbouring columns sampled per row to estimate a selection threshold, and their length. */
+const SAMPLE_RUNS = 64;
+const SAMPLE_RUN = 16;
+/** Most buckets of the counting pass. */
+const MAX_BUCKETS = 1 << 16;
 /** Digit width of the radix passes that finish a sort whose buckets were crowded. */
 const RADIX_BITS = 11;
 
 /**
  * Exact top-m selection on the rows of a {@link ScoreBlock}, without sorting the whole row:
  *
- * 1. a threshold is estimated from an evenly spaced sample of the row (set low enough that at least
- *    m scores reach it with overwhelming probability; if fewer do, the whole row is taken instead);
+ * 1. a threshold is estimated from a sample of the row (short runs of columns, evenly spaced), set
+ *    low enough that at least m scores reach it with overwhelming probability (if fewer do, the
+ *    whole row is taken instead);
  * 2. one pass collects the columns whose score reaches the threshold;
  * 3. only those are ordered (a bucket pass on order-preserving integer keys of the float32 scores,
  *    then insertion sort), and the first m are kept.
@@ -22,18 +24,29 @@ const RADIX_BITS = 11;
  */
 export class RowSelector {
   private readonly cand: Int32Array;
-  private readonly keys: Uint32Array;
+  private readonly keys: Int32Array;
+  private readonly vals: Float32Array;
   private readonly cand2: Int32Array;
-  private readonly keys2: Uint32Array;
-  private readonly sample = new Float32Array(SAMPLE);
-  private readonly counts = new Int32Array(1 << BUCKET_BITS);
+  private readonly keys2: Int32Array;
+  private readonly sample = new Float32Array(SAMPLE_RUNS * SAMPLE_RUN);
+  /** First column, segment and offset in the segment of each sample run; the layout they are for. */
+  private readonly runCol = new Int32Array(SAMPLE_RUNS);
+  private readonly runSeg = new Int32Array(SAMPLE_RUNS);
+  private readonly runOff = new Int32Array(SAMPLE_RUNS);
+  private layout = [0, 0, 0];
+  private readonly counts = new Int32Array(MAX_BUCKETS);
+  /** Range of the collected scores (NaN aside), and whether a NaN was collected. */
+  private lo = 0;
+  private hi = 0;
+  private nan = false;
 
   /** A selector for rows of `columns` scores. */
   constructor(readonly columns: number) {
     this.cand = new Int32Array(columns);
-    this.keys = new Uint32Array(columns);
+    this.keys = new Int32Array(columns);
+    this.vals = new Float32Array(columns);
     this.cand2 = new Int32Array(columns);
-    this.keys2 = new Uint32Array(columns);
+    this.keys2 = new Int32Array(columns);
   }
 
   /**
@@ -54,110 +67,153 @@ export class RowSelector {
   private threshold(block: ScoreBlock, row: number, exclude: number, m: number): number | null {
     const nr = this.columns;
     const available = nr - (exclude >= 0 && exclude < nr ? 1 : 0);
-    const s = Math.min(SAMPLE, Math.floor(nr / 16));
-    if (s < 64 || 4 * m >= available) return null;
+    const runs = Math.min(SAMPLE_RUNS, Math.floor(nr / (16 * SAMPLE_RUN)));
+    if (runs < 8 || 4 * m >= available) return null;
     const segs = block.segments;
-    let ns = 0, g = 0;
-    for (let t = 0; t < s; t++) {
-      const c = Math.floor(((t + 0.5) * nr) / s);
-      if (c === exclude) continue;
-      while (c >= segs[g].column + segs[g].width) g++;
-      const seg = segs[g];
-      this.sample[ns++] = seg.values[row * seg.width + c - seg.column];
+    if (segs.length !== this.layout[0] || segs[0].width !== this.layout[1] || runs !== this.layout[2]) this.placeSample(segs, runs);
+    const { sample, runSeg, runOff, runCol } = this;
+    let ns = 0;
+    for (let t = 0; t < runs; t++) {
+      const seg = segs[runSeg[t]];
+      const from = row * seg.width + runOff[t];
+      const skip = exclude - runCol[t];
+      for (let i = 0; i < SAMPLE_RUN; i++) if (i !== skip) sample[ns++] = seg.values[from + i];
     }
-    // The count of sampled scores above the m-th best is about Binomial(ns, m / available): ask for
-    // the sample's rank a few standard deviations further down.
+    // The count of sampled scores above the m-th best is about Binomial(ns, m / available) (runs of
+    // neighbouring columns make it vary somewhat more: half the sample is counted): ask for the
+    // sample's rank a few standard deviations further down.
     const p = m / available;
-    const rank = Math.ceil(p * ns + 3 * Math.sqrt(ns * p * (1 - p)) + 2);
+    const rank = Math.ceil(p * ns + 3 * Math.sqrt(2 * ns * p * (1 - p)) + 2);
     if (rank >= ns) return null;
-    return nthLargest(this.sample, ns, rank);
+    return nthLargest(sample, ns, rank);
   }
 
-  /** Collects the columns scoring >= `t` (every column when `t` is null) with their keys, in column order. */
+  /**
+   * Places `runs` runs of SAMPLE_RUN neighbouring columns evenly over the row (reading a few cache
+   * lines instead of one per sampled score), for blocks split into segments like `segs`.
+   */
+  private placeSample(segs: ScoreBlock['segments'], runs: number): void {
+    const nr = this.columns;
+    let g = 0;
+    for (let t = 0; t < runs; t++) {
+      let c = Math.floor(((t + 0.5) * nr) / runs);
+      while (c >= segs[g].column + segs[g].width) g++;
+      c = Math.min(c, segs[g].column + segs[g].width - SAMPLE_RUN); // a run stays within its segment
+      if (c < segs[g].column) throw new Error('row selection: segments narrower than a sample run');
+      this.runCol[t] = c;
+      this.runSeg[t] = g;
+      this.runOff[t] = c - segs[g].column;
+    }
+    this.layout = [segs.length, segs[0].width, runs];
+  }
+
+  /**
+   * Collects the columns scoring >= `t` (every column when `t` is null) with their scores and keys,
+   * in column order, and notes the scores' range.
+   */
   private collect(block: ScoreBlock, row: number, exclude: number, t: number | null): number {
-    const { cand, keys } = this;
-    let n = 0;
+    const { cand, keys, vals } = this;
+    let n = 0, lo = Infinity, hi = -Infinity, nan = false;
     for (const { values, bits, column, width } of block.segments) {
-      const base = row * width;
+      const base = row * width, end = base + width;
       const from = n;
       if (t === null) {
-        for (let j = 0; j < width; j++) cand[n++] = j;
+        for (let p = base; p < end; p++) cand[n++] = p;
       } else {
         // Branch-free: always write, advance only past a hit (a threshold passed by a few percent of
-        // the row would mispredict a branch too often).
-        for (let j = 0; j < width; j++) {
-          cand[n] = j;
-          n += +(values[base + j] >= t);
+        // the row would mispredict a branch too often). Positions, not columns: a plain index is faster.
+        for (let p = base; p < end; p++) {
+          cand[n] = p;
+          n += +(values[p] >= t);
         }
       }
       let w = from;
+      const shift = column - base, skip = exclude - shift;
       for (let i = from; i < n; i++) {
-        const j = cand[i];
-        if (column + j === exclude) continue;
-        cand[w] = column + j;
-        keys[w] = values[base + j] === values[base + j] ? orderKey(bits[base + j]) : 0; // NaN last
+        const p = cand[i];
+        if (p === skip) continue;
+        const v = values[p];
+        cand[w] = p + shift;
+        vals[w] = v;
+        if (v === v) {
+          keys[w] = orderKey(bits[p]);
+          if (v < lo) lo = v;
+          if (v > hi) hi = v;
+        } else {
+          keys[w] = NAN_KEY;
+          nan = true;
+        }
         w++;
       }
       n = w;
     }
+    this.lo = lo;
+    this.hi = hi;
+    this.nan = nan;
     return n;
   }
 
   /**
    * Stable sort by key, descending (so ties keep column order), of as many of the first n candidates
-   * as it takes to have the best m first. One counting pass on the leading bits in which the keys
-   * differ (about one bucket per candidate) places the buckets that hold the best m, insertion sort
-   * then has little left to do; if it has much (keys crowded into a few buckets), an LSD radix sort
-   * finishes. Returns the arrays holding the result.
+   * as it takes to have the best m first. One counting pass places them in buckets of equal width
+   * in score (about two per candidate; only the buckets that hold the best m are kept), insertion
+   * sort then has little left to do; if it has much (scores crowded into a few buckets), an LSD
+   * radix sort on the keys finishes. Returns the arrays holding the result.
    */
-  private sortDescending(n: number, m: number): [Int32Array, Uint32Array] {
+  private sortDescending(n: number, m: number): [Int32Array, Int32Array] {
     let sk = this.keys, si = this.cand, dk = this.keys2, di = this.cand2;
-    if (n < 2) return [si, sk];
-    let lo = 0xffffffff, hi = 0;
+    const { vals, counts, lo, hi } = this;
+    if (n < 2 || (hi === lo && !this.nan)) return [si, sk]; // all tie: column order
+    if (!this.nan && hi - lo < Infinity) {
+      const top = Math.min(counts.length, 2 * n) - 1;
+      const scale = (top + 1) / (hi - lo);
+      counts.fill(0, 0, top + 1);
+      // The bucket of v is min(top, trunc((hi - v) * scale)): monotone in v, better scores first.
+      for (let j = 0; j < n; j++) {
+        const d = ((hi - vals[j]) * scale) | 0;
+        counts[d < top ? d : top]++;
+      }
+      let sum = 0, cut = top + 1;
+      for (let d = 0; d <= top; d++) {
+        const c = counts[d];
+        counts[d] = sum;
+        if (sum >= m && cut > top) cut = d; // buckets from here on hold none of the best m
+        sum += c;
+      }
+      const placed = cut > top ? n : counts[cut];
+      for (let j = 0; j < n; j++) {
+        let d = ((hi - vals[j]) * scale) | 0;
+        if (d > top) d = top;
+        if (d >= cut) continue;
+        const at = counts[d]++;
+        dk[at] = sk[j];
+        di[at] = si[j];
+      }
+      if (insertionSort(dk, di, placed, 8 * placed + 64)) return [di, dk];
+      // Crowded buckets: a full LSD radix sort of the (partly sorted) keys finishes.
+      n = placed;
+      [sk, dk] = [dk, sk];
+      [si, di] = [di, si];
+    }
+    // Stable LSD radix sort on the keys (also when NaN was collected or the range is not finite).
+    let kLo = 0x7fffffff, kHi = -0x80000000;
     for (let j = 0; j < n; j++) {
-      const k = sk[j];
-      if (k < lo) lo = k;
-      if (k > hi) hi = k;
+      if (sk[j] < kLo) kLo = sk[j];
+      if (sk[j] > kHi) kHi = sk[j];
     }
-    if (lo === hi) return [si, sk];
-    const spread = 32 - Math.clz32(hi - lo);
-    const counts = this.counts;
-    const width = Math.min(spread, BUCKET_BITS, Math.max(4, 32 - Math.clz32(n)));
-    const shift = spread - width, top = (1 << width) - 1;
-    counts.fill(0, 0, top + 1);
-    for (let j = 0; j < n; j++) counts[top - ((sk[j] - lo) >>> shift)]++;
-    let sum = 0, cut = top + 1;
-    for (let d = 0; d <= top; d++) {
-      const c = counts[d];
-      counts[d] = sum;
-      if (sum >= m && cut > top) cut = d; // buckets from here on hold none of the best m
-      sum += c;
-    }
-    const placed = cut > top ? n : counts[cut];
-    for (let j = 0; j < n; j++) {
-      const d = top - ((sk[j] - lo) >>> shift);
-      if (d >= cut) continue;
-      const at = counts[d]++;
-      dk[at] = sk[j];
-      di[at] = si[j];
-    }
-    n = placed;
-    if (shift === 0 || insertionSort(dk, di, n, 8 * n + 64)) return [di, dk];
-    // Crowded buckets: a full LSD radix sort of the (partly sorted) keys; stable, so ties keep their order.
-    [sk, dk] = [dk, sk];
-    [si, di] = [di, si];
     const size = 1 << RADIX_BITS, mask = size - 1;
+    const spread = 32 - Math.clz32(kHi - kLo);
     for (let s = 0; s < spread; s += RADIX_BITS) {
       counts.fill(0, 0, size);
-      for (let j = 0; j < n; j++) counts[mask - (((sk[j] - lo) >>> s) & mask)]++;
-      sum = 0;
+      for (let j = 0; j < n; j++) counts[mask - (((sk[j] - kLo) >>> s) & mask)]++;
+      let sum = 0;
       for (let d = 0; d < size; d++) {
         const c = counts[d];
         counts[d] = sum;
         sum += c;
       }
       for (let j = 0; j < n; j++) {
-        const at = counts[mask - (((sk[j] - lo) >>> s) & mask)]++;
+        const at = counts[mask - (((sk[j] - kLo) >>> s) & mask)]++;
         dk[at] = sk[j];
         di[at] = si[j];
       }
@@ -172,7 +228,7 @@ export class RowSelector {
  * Stable insertion sort of `keys[0..n)` descending, moving `idx` along; gives up (returning false,
  * the arrays still a stable permutation of the input) once it has moved more than `budget` entries.
  */
-function insertionSort(keys: Uint32Array, idx: Int32Array, n: number, budget: number): boolean {
+function insertionSort(keys: Int32Array, idx: Int32Array, n: number, budget: number): boolean {
   let moved = 0;
   for (let j = 1; j < n; j++) {
     const k = keys[j];
@@ -219,16 +275,20 @@ function nthLargest(a: Float32Array, n: number, rank: number): number {
   return a[rank];
 }
 
+/** Key of NaN: below every number's. */
+const NAN_KEY = -0x80000000;
+
 /**
- * An unsigned key that orders float32 bit patterns as their values (larger value, larger key), with
- * -0 mapped to +0's key so that the two tie.
+ * A signed int32 key that orders float32 bit patterns as their values (larger value, larger key):
+ * positive patterns keep their bits, negative ones flip all but the sign bit; -0 (key -1) is mapped to
+ * +0's key 0 so that the two tie.
  */
 function orderKey(b: number): number {
-  const k = (b ^ ((b >> 31) | 0x80000000)) >>> 0;
-  return k === 0x7fffffff ? 0x80000000 : k;
+  const k = b ^ ((b >> 31) & 0x7fffffff);
+  return k === -1 ? 0 : k;
 }
 
-/** The float32 bit pattern of a key from {@link orderKey}. */
+/** The float32 bit pattern of a key from {@link orderKey} (NaN for the NaN key). */
 function keyToBits(k: number): number {
-  return k >= 0x80000000 ? (k ^ 0x80000000) | 0 : ~k;
+  return k === NAN_KEY ? 0x7fc00000 : k ^ ((k >> 31) & 0x7fffffff);
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { WasmBackendLike } from '../backend/wasm-ops.js';
-import { type EmbeddingsLike, toTensor } from './embeddings.js';
+import { type EmbeddingsLike, toHostMatrix, toTensor } from './embeddings.js';
 
 /**
  * How neighbours are ranked:
@@ -67,64 +67,39 @@ export function defaultQueryTile(numReference: number): number {
  * `|q|^2 - score`, hence the returned query norms).
  *
  * On the wasm backend `visit` reads the scores in place on the wasm heap: it must not create tensors,
- * and must not keep the block after it returns. The event loop gets a turn after every block.
+ * and must not keep the block after it returns (or its promise settles). The event loop gets a turn
+ * after every block.
  */
-export async function scoreBlocks(o: ScoreBlockOptions, visit: (block: ScoreBlock) => void): Promise<{ queryNormsSq: Float32Array | null }> {
-  const q = toTensor(o.query, o.dim, 'query');
-  let r: ReturnType<typeof toTensor> | null = null;
-  const prepared: tf.Tensor[] = [];
+export async function scoreBlocks(o: ScoreBlockOptions, visit: (block: ScoreBlock) => void | Promise<void>): Promise<{ queryNormsSq: Float32Array | null }> {
+  const { metric } = o;
+  // Tiles are made from host copies of the rows (prepared as below): the wasm backend's slice reads
+  // the whole source tensor back to the host on every call, which would cost a copy of the query
+  // set per query tile.
+  const q = await prepareRows(o.query, o.dim, 'query', metric);
+  const r = o.reference === undefined ? q : await prepareRows(o.reference, o.dim ?? q.dim, 'reference', metric);
+  const nq = q.n, nr = r.n, dim = q.dim;
+  const qt = Math.min(o.queryTileSize ?? defaultQueryTile(nr), Math.max(nq, 1));
+  const rt = Math.min(o.referenceTileSize ?? 4096, nr);
+  const refTiles: { t: tf.Tensor2D; sq: tf.Tensor2D | null; rs: number; rb: number }[] = [];
   try {
-    r = o.reference === undefined ? null : toTensor(o.reference, o.dim ?? q.dim, 'reference');
-    const nq = q.n;
-    const nr = r ? r.n : q.n;
-    const { metric } = o;
-    const dim = q.dim;
-
-    // Prepare once: normalised rows for cosine; every reference tile transposed (so each tile pair is a
-    // plain matmul), and for l2 scaled by 2 with its squared norms (one subtraction per tile pair).
-    const qIn = q.tensor;
-    const rIn = r ? r.tensor : q.tensor;
-    let qm: tf.Tensor2D = qIn;
-    let rm: tf.Tensor2D = rIn;
-    if (metric === 'cosine') {
-      qm = normalizeRows(qIn);
-      prepared.push(qm);
-      rm = r ? normalizeRows(rIn) : qm;
+    // Every reference tile transposed once (so each tile pair is a plain matmul), and for l2 scaled
+    // by 2 with its squared norms (one subtraction per tile pair).
+    for (let rs = 0; rs < nr; rs += rt) {
+      const rb = Math.min(rt, nr - rs);
+      const parts = tf.tidy(() => {
+        const tile = tf.tensor2d(r.rows.subarray(rs * dim, (rs + rb) * dim), [rb, dim]);
+        const tt = tf.transpose(tile) as tf.Tensor2D;
+        if (metric !== 'l2') return [tt];
+        return [tf.mul(tt, 2) as tf.Tensor2D, tf.reshape(tf.sum(tf.square(tile), 1), [1, rb]) as tf.Tensor2D];
+      }) as tf.Tensor2D[];
+      refTiles.push({ t: parts[0], sq: parts[1] ?? null, rs, rb });
     }
-    const qt = Math.min(o.queryTileSize ?? defaultQueryTile(nr), Math.max(nq, 1));
-    const rt = Math.min(o.referenceTileSize ?? 4096, nr);
-    const refTiles: { t: tf.Tensor2D; sq: tf.Tensor2D | null; rs: number; rb: number }[] = [];
-    try {
-      for (let rs = 0; rs < nr; rs += rt) {
-        const rb = Math.min(rt, nr - rs);
-        const parts = tf.tidy(() => {
-          const tile = tf.slice(rm, [rs, 0], [rb, dim]);
-          const tt = tf.transpose(tile) as tf.Tensor2D;
-          if (metric !== 'l2') return [tt];
-          return [tf.mul(tt, 2) as tf.Tensor2D, tf.reshape(tf.sum(tf.square(tile), 1), [1, rb]) as tf.Tensor2D];
-        }) as tf.Tensor2D[];
-        prepared.push(...parts);
-        refTiles.push({ t: parts[0], sq: parts[1] ?? null, rs, rb });
-      }
-    } finally {
-      if (rm !== qm && rm !== rIn) rm.dispose(); // the tiles hold everything the search needs
-    }
-    let queryNormsSq: Float32Array | null = null;
-    if (metric === 'l2') {
-      const qSq = tf.tidy(() => tf.sum(tf.square(qIn), 1));
-      try {
-        queryNormsSq = (await qSq.data()) as Float32Array;
-      } finally {
-        qSq.dispose();
-      }
-    }
-
     const heap = heapReader();
     const total = Math.ceil(nq / qt) * refTiles.length;
     let done = 0;
     for (let qs = 0; qs < nq; qs += qt) {
       const qb = Math.min(qt, nq - qs);
-      const qTile = tf.slice(qm, [qs, 0], [qb, dim]);
+      const qTile = tf.tensor2d(q.rows.subarray(qs * dim, (qs + qb) * dim), [qb, dim]);
       const pieces: tf.Tensor2D[] = [];
       try {
         for (const { t, sq } of refTiles) {
@@ -142,18 +117,52 @@ export async function scoreBlocks(o: ScoreBlockOptions, visit: (block: ScoreBloc
           const bits = new Int32Array(values.buffer, values.byteOffset, values.length);
           segments.push({ values, bits, column: refTiles[i].rs, width: refTiles[i].rb });
         }
-        visit({ start: qs, rows: qb, segments });
+        await visit({ start: qs, rows: qb, segments });
       } finally {
         for (const p of pieces) p.dispose();
         qTile.dispose();
       }
       await yieldToEventLoop();
     }
-    return { queryNormsSq };
+    return { queryNormsSq: q.normsSq };
   } finally {
-    for (const t of prepared) t.dispose();
-    if (q.owned) q.tensor.dispose();
-    if (r?.owned) r.tensor.dispose();
+    for (const { t, sq } of refTiles) {
+      t.dispose();
+      sq?.dispose();
+    }
+  }
+}
+
+/**
+ * The rows as scored, on the host: as given, or for cosine L2-normalised (on the backend, as a whole);
+ * for l2 also their squared norms. Host arrays are checked for non-finite values.
+ */
+async function prepareRows(
+  x: EmbeddingsLike, dim: number | undefined, what: string, metric: KnnMetric,
+): Promise<{ rows: Float32Array; n: number; dim: number; normsSq: Float32Array | null }> {
+  const host = x instanceof tf.Tensor ? null : toHostMatrix(x, dim, what);
+  if (host && metric === 'ip') return { rows: host.data, n: host.n, dim: host.dim, normsSq: null };
+  const t = host ? { tensor: tf.tensor2d(host.data, [host.n, host.dim]), owned: true, n: host.n, dim: host.dim } : toTensor(x, dim, what);
+  try {
+    const shape = { n: t.n, dim: t.dim };
+    if (metric === 'cosine') {
+      const unit = normalizeRows(t.tensor);
+      try {
+        return { rows: (await unit.data()) as Float32Array, ...shape, normsSq: null };
+      } finally {
+        unit.dispose();
+      }
+    }
+    const rows = host ? host.data : ((await t.tensor.data()) as Float32Array);
+    if (metric !== 'l2') return { rows, ...shape, normsSq: null };
+    const sq = tf.tidy(() => tf.sum(tf.square(t.tensor), 1));
+    try {
+      return { rows, ...shape, normsSq: (await sq.data()) as Float32Array };
+    } finally {
+      sq.dispose();
+    }
+  } finally {
+    if (t.owned) t.tensor.dispose();
   }
 }
 
