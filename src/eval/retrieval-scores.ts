@@ -92,6 +92,8 @@ export class RetrievalScorer {
   private readonly wholeK: boolean;
   private readonly firstR: boolean;
   private readonly usesAtK: boolean;
+  /** The reference labels when relevance is plain integer equality (the common case, compared inline). */
+  private readonly plainInts: Int32Array | null;
 
   /** `values`: arrays to write the per-query values into (e.g. shared with other threads), NaN-filled. */
   constructor(private readonly o: ScorerOptions, values?: Record<RetrievalMetricName, Float64Array>) {
@@ -103,6 +105,7 @@ export class RetrievalScorer {
     this.firstR = has('rPrecision') || has('mapAtR') || has('precisionAt1');
     this.usesAtK = has('recallAtK') || has('knnAccuracy');
     this.hit = new Uint8Array(Math.max(o.k, o.atK, 1));
+    this.plainInts = isPlainEquality(o.queryLabels, o.comparison) ? o.referenceLabels.ints : null;
   }
 
   /** Neighbours of query `i` the metrics read (0 for a lone query). */
@@ -123,12 +126,14 @@ export class RetrievalScorer {
     const ref = this.o.referenceLabels;
     const out = this.values;
     const hit = this.hit;
+    const ints = this.plainInts;
+    const label = ints ? this.o.queryLabels.ints![i] : 0;
     for (let j = 0; j < used; j++) {
       const idx = neighbors[offset + j];
       if (idx < 0 || idx >= ref.n) {
         throw new ShapeError(`retrieval metrics: neighbour index ${idx} of query ${i} is outside the reference set`);
       }
-      hit[j] = this.match(i, idx) ? 1 : 0;
+      hit[j] = ints ? +(ints[idx] === label) : this.match(i, idx) ? 1 : 0;
     }
     const m = Math.min(this.o.relevance.r[i], k);
     const ranked = this.wholeK ? k : m;
