@@ -5,6 +5,11 @@
 // taken, and the median over rounds is reported. Writes bench/RESULTS.md (and prints JSON lines).
 //
 //   TORCH_REFERENCE=path/to/torch_reference.py [PYTHON=python3] npm run bench [-- --rounds 3 --threads 1,2 --only knn]
+//
+// With --clock cpu both sides are timed by their own process's CPU time instead of the wall clock (akin's
+// cpu_* fields; PyTorch through bench/torch-cpu-clock.py), 1 thread only: on a machine shared with other
+// jobs this measures the work each side does rather than its share of the cores. That table is printed
+// (and written to --out when given), not to RESULTS.md.
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -23,7 +28,19 @@ const threadCounts = flag('threads', '1,2').split(',').map(Number);
 const only = flag('only', '');
 const reference = flag('reference', process.env.TORCH_REFERENCE ?? '');
 const python = flag('python', process.env.PYTHON ?? 'python3');
-const out = flag('out', join(here, 'RESULTS.md'));
+const clock = flag('clock', 'wall');
+const out = flag('out', clock === 'cpu' ? '' : join(here, 'RESULTS.md'));
+if (clock !== 'wall' && clock !== 'cpu') {
+  console.error(`bench: option '--clock' must be wall or cpu (got ${clock})`);
+  process.exit(2);
+}
+if (clock === 'cpu' && threadCounts.some((t) => t !== 1)) {
+  if (args.includes('--threads')) {
+    console.error("bench: '--clock cpu' compares 1-thread runs only (CPU time of several threads is their sum)");
+    process.exit(2);
+  }
+  threadCounts.splice(0, threadCounts.length, 1);
+}
 if (!reference || !existsSync(reference)) {
   console.error("bench: set TORCH_REFERENCE (or pass --reference) to the PyTorch reference script torch_reference.py");
   process.exit(2);
@@ -49,7 +66,11 @@ const WORKLOADS = [
 ].filter((w) => !only || only.split(',').some((o) => w.name.startsWith(o)));
 
 const akinCommand = (w, t) => [process.execPath, join(root, 'bin', 'akin.js'), '--backend', 'wasm', '--threads', String(t), 'bench', ...w.cmd, '--json'];
-const torchCommand = (w, t) => [python, reference, '--threads', String(t), ...w.cmd];
+const torchCommand = (w, t) => clock === 'cpu'
+  ? [python, join(here, 'torch-cpu-clock.py'), reference, '--threads', String(t), ...w.cmd]
+  : [python, reference, '--threads', String(t), ...w.cmd];
+/** The akin JSON field compared (its CPU-time twin with --clock cpu). */
+const akinMetric = (w) => (clock === 'cpu' ? `cpu_${w.metric}` : w.metric);
 
 function run(argv) {
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', cwd: root, maxBuffer: 1 << 24 });
@@ -75,7 +96,7 @@ for (let round = 0; round < rounds; round++) {
     const pair = {};
     const order = round % 2 === 0 ? ['akin', 'torch'] : ['torch', 'akin'];
     for (const who of order) pair[who] = run(who === 'akin' ? akinCommand(r.w, r.t) : torchCommand(r.w, r.t));
-    const a = pair.akin[r.w.metric];
+    const a = pair.akin[akinMetric(r.w)];
     const p = pair.torch[r.w.metric];
     r.akin.push(a);
     r.torch.push(p);
@@ -122,7 +143,20 @@ ${commands.join('\n\n')}
 
 Reproduce the whole table: \`TORCH_REFERENCE=path/to/torch_reference.py PYTHON=python3 npm run bench -- --rounds ${rounds}\`.
 `;
-const previous = existsSync(out) ? readFileSync(out, 'utf8') : '';
-const notes = previous.includes('\n## Notes') ? previous.slice(previous.indexOf('\n## Notes')) : '';
-writeFileSync(out, md + notes);
-console.error(`bench: wrote ${out} (${minutes.toFixed(1)} min)`);
+if (clock === 'cpu') {
+  // A table of CPU-time ratios, for pasting next to the wall-clock one.
+  const table = [
+    `1-thread CPU time, median of ${rounds} rounds, load average ${load.toFixed(1)} at the start (${minutes.toFixed(1)} min):`,
+    '',
+    '| workload (metric) | threads | akin | PyTorch | ratio (min–max) | akin >= PyTorch |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+  console.log(table);
+  if (out) writeFileSync(out, `${table}\n`);
+} else {
+  const previous = existsSync(out) ? readFileSync(out, 'utf8') : '';
+  const notes = previous.includes('\n## Notes') ? previous.slice(previous.indexOf('\n## Notes')) : '';
+  writeFileSync(out, md + notes);
+  console.error(`bench: wrote ${out} (${minutes.toFixed(1)} min)`);
+}

@@ -53,12 +53,15 @@ function benchLabels(batch: number, perClass = 4): Int32Array {
   return Int32Array.from({ length: batch }, (_, i) => Math.floor(i / perClass));
 }
 
-/** Seconds per call of `f`, after `warmup` untimed calls. */
-async function timeIt(f: () => Promise<void> | void, warmup: number, reps: number): Promise<number> {
+/** Seconds per call of `f` after `warmup` untimed calls: wall clock, and CPU time of this process. */
+async function timeIt(f: () => Promise<void> | void, warmup: number, reps: number): Promise<{ wall: number; cpu: number }> {
   for (let i = 0; i < warmup; i++) await f();
+  const c = process.cpuUsage();
   const t = performance.now();
   for (let i = 0; i < reps; i++) await f();
-  return (performance.now() - t) / 1000 / reps;
+  const wall = (performance.now() - t) / 1000 / reps;
+  const used = process.cpuUsage(c);
+  return { wall, cpu: (used.user + used.system) / 1e6 / reps };
 }
 
 function lossValue(setup: LossSetup, emb: akin.tf.Tensor2D, labels: Int32Array): akin.tf.Scalar {
@@ -92,8 +95,11 @@ export async function benchTrain(o: BenchTrainOptions): Promise<Record<string, u
     cost!.dispose();
   };
   try {
-    const sec = await timeIt(step, 3, o.steps);
-    return { workload: 'train', model: o.model, loss: o.loss, batch: o.batch, samples_per_s: o.batch / sec, ms_per_step: sec * 1e3 };
+    const { wall, cpu } = await timeIt(step, 3, o.steps);
+    return {
+      workload: 'train', model: o.model, loss: o.loss, batch: o.batch, samples_per_s: o.batch / wall, ms_per_step: wall * 1e3,
+      cpu_samples_per_s: o.batch / cpu, cpu_ms_per_step: cpu * 1e3,
+    };
   } finally {
     x.dispose();
     optimizer.dispose();
@@ -125,8 +131,8 @@ export async function benchLossCall(o: BenchLossOptions): Promise<Record<string,
     g.dispose();
   };
   try {
-    const sec = await timeIt(call, 5, o.steps);
-    return { workload: 'loss', loss: o.loss, batch: o.batch, dim: o.dim, ms_per_call: sec * 1e3 };
+    const { wall, cpu } = await timeIt(call, 5, o.steps);
+    return { workload: 'loss', loss: o.loss, batch: o.batch, dim: o.dim, ms_per_call: wall * 1e3, cpu_ms_per_call: cpu * 1e3 };
   } finally {
     base.dispose();
   }
@@ -150,10 +156,10 @@ export async function benchKnn(o: BenchKnnOptions): Promise<Record<string, unkno
   const q = unit(o.queries, 1);
   const db = unit(o.database, 2);
   try {
-    const sec = await timeIt(async () => {
+    const { wall, cpu } = await timeIt(async () => {
       await akin.eval.knn({ query: q, reference: db, k: o.k, metric: 'ip' });
     }, 1, o.reps);
-    return { workload: 'knn', queries: o.queries, database: o.database, dim: o.dim, k: o.k, seconds: sec };
+    return { workload: 'knn', queries: o.queries, database: o.database, dim: o.dim, k: o.k, seconds: wall, cpu_seconds: cpu };
   } finally {
     q.dispose();
     db.dispose();
