@@ -92,6 +92,13 @@ test('a misleading sample falls back to the whole row; crowded keys fall back to
   check([crowded], 1000, [1, 2, 500, 700, 2999], 'crowded');
 });
 
+test('segments narrower than a sample run (reference tiles of a few rows)', () => {
+  const r = akin.createRandom(7);
+  const row = Array.from({ length: 5000 }, () => Math.floor(r.next() * 50));
+  check([row], 5, [1, 9, 300, 1100], 'width 5');
+  check([row], 1, [1, 300], 'width 1');
+});
+
 test('a small row (no sampling) and a single column', () => {
   check([[3, 1, 2], [0, 0, 0]], 2, [1, 2], 'three columns');
   check([[5]], 1, [1], 'one column');

@@ -33,6 +33,7 @@ export class RowSelector {
   private readonly runCol = new Int32Array(SAMPLE_RUNS);
   private readonly runSeg = new Int32Array(SAMPLE_RUNS);
   private readonly runOff = new Int32Array(SAMPLE_RUNS);
+  private runLength = SAMPLE_RUN;
   private layout = [0, 0, 0];
   private readonly counts = new Int32Array(MAX_BUCKETS);
   /** Range of the collected scores (NaN aside), and whether a NaN was collected. */
@@ -71,13 +72,13 @@ export class RowSelector {
     if (runs < 8 || 4 * m >= available) return null;
     const segs = block.segments;
     if (segs.length !== this.layout[0] || segs[0].width !== this.layout[1] || runs !== this.layout[2]) this.placeSample(segs, runs);
-    const { sample, runSeg, runOff, runCol } = this;
+    const { sample, runSeg, runOff, runCol, runLength } = this;
     let ns = 0;
     for (let t = 0; t < runs; t++) {
       const seg = segs[runSeg[t]];
       const from = row * seg.width + runOff[t];
       const skip = exclude - runCol[t];
-      for (let i = 0; i < SAMPLE_RUN; i++) if (i !== skip) sample[ns++] = seg.values[from + i];
+      for (let i = 0; i < runLength; i++) if (i !== skip) sample[ns++] = seg.values[from + i];
     }
     // The count of sampled scores above the m-th best is about Binomial(ns, m / available) (runs of
     // neighbouring columns make it vary somewhat more: half the sample is counted): ask for the
@@ -89,17 +90,17 @@ export class RowSelector {
   }
 
   /**
-   * Places `runs` runs of SAMPLE_RUN neighbouring columns evenly over the row (reading a few cache
-   * lines instead of one per sampled score), for blocks split into segments like `segs`.
+   * Places `runs` runs of neighbouring columns evenly over the row (reading a few cache lines instead
+   * of one per sampled score), each within one segment, for blocks split into segments like `segs`.
    */
   private placeSample(segs: ScoreBlock['segments'], runs: number): void {
     const nr = this.columns;
+    this.runLength = segs.reduce((w, s) => Math.min(w, s.width), SAMPLE_RUN);
     let g = 0;
     for (let t = 0; t < runs; t++) {
       let c = Math.floor(((t + 0.5) * nr) / runs);
       while (c >= segs[g].column + segs[g].width) g++;
-      c = Math.min(c, segs[g].column + segs[g].width - SAMPLE_RUN); // a run stays within its segment
-      if (c < segs[g].column) throw new Error('row selection: segments narrower than a sample run');
+      c = Math.min(c, segs[g].column + segs[g].width - this.runLength);
       this.runCol[t] = c;
       this.runSeg[t] = g;
       this.runOff[t] = c - segs[g].column;
