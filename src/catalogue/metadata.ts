@@ -108,6 +108,7 @@ export const METADATA: Readonly<Record<Family, Readonly<Record<string, Component
   samplers: {
     FixedSetOfTriplets: { summary: 'A fixed set of random triplets drawn once, shuffled each epoch.', paper: null },
     HierarchicalSampler: { summary: 'Batches from pairs of super-labels, several samples per class.', paper: P.fastap },
+    BatchPrefetcher: { summary: 'Assembles the next batches (rows, augmented views, labels) in a worker thread while the current step trains.', paper: null },
     MPerClassSampler: { summary: 'Batches of m samples from each of batchSize / m classes.', paper: null },
     TuplesToWeightsSampler: { summary: 'Samples the dataset in proportion to how often a miner uses each sample.', paper: null },
   },
