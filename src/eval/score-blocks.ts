@@ -60,7 +60,8 @@ export function defaultQueryTile(numReference: number): number {
  * Streams the query-by-reference score matrix one block of query rows at a time: each query tile is
  * multiplied with each reference tile on the tfjs backend (one matmul per tile pair), and `visit`
  * sees the whole block (every reference column of those queries) before it is freed. Memory is one
- * block (`queryTileSize x numReference` scores) plus the prepared reference, never the whole matrix.
+ * block (`queryTileSize x numReference` scores) plus the rows themselves (a host copy of each set
+ * and the transposed reference tiles), never the whole matrix.
  *
  * Scores are "larger is closer": the inner product for `'ip'`, of L2-normalised rows for `'cosine'`,
  * and `2 q.r - |r|^2` for `'l2'` (it ranks exactly as `-|q - r|^2`; the squared distance is
