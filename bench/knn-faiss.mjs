@@ -1,7 +1,7 @@
 // Exact all-vs-all k-NN: akin's tiled knn against faiss IndexFlatIP batch search, same data, interleaved.
 //
 //   npm run build && node bench/knn-faiss.mjs [--n 100000] [--dim 128] [--k 10] [--rounds 2]
-//     [--query-tile 1024] [--reference-tile 4096] [--engines akin,faiss]
+//     [--query-tile N] [--reference-tile N] [--engines akin,faiss]   (tiles: akin's defaults unless given)
 //
 // Each engine runs in its own process so that peak RSS (process.resourceUsage().maxRSS / getrusage)
 // is its own. Rows are uniform in [-1, 1) from a fixed seed. Prints one JSON line per run, then the
@@ -30,7 +30,9 @@ if (opt('child') === 'akin') {
   const t0 = performance.now();
   const res = await akin.eval.knn({
     query: data, reference: data, dim, k, metric: 'ip', excludeSelf: false,
-    queryTileSize: Number(opt('query-tile', 1024)), referenceTileSize: Number(opt('reference-tile', 4096)),
+    // Tile sizes only when given: the library's defaults otherwise.
+    ...(opt('query-tile') ? { queryTileSize: Number(opt('query-tile')) } : {}),
+    ...(opt('reference-tile') ? { referenceTileSize: Number(opt('reference-tile')) } : {}),
   });
   const seconds = (performance.now() - t0) / 1000;
   writeFileSync(opt('out'), new Uint8Array(res.indices.buffer));
@@ -64,7 +66,7 @@ try {
       const cmd = engine === 'faiss'
         ? ['/usr/bin/python3', [join(here, 'knn-faiss.py'), file, String(n), String(dim), String(k), out]]
         : [process.execPath, [fileURLToPath(import.meta.url), '--child', 'akin', '--file', file, '--out', out, '--n', String(n), '--dim', String(dim), '--k', String(k),
-            '--query-tile', opt('query-tile', '1024'), '--reference-tile', opt('reference-tile', '4096'), '--backend', opt('backend', 'wasm')]];
+            ...['query-tile', 'reference-tile'].flatMap((o) => (opt(o) ? [`--${o}`, opt(o)] : [])), '--backend', opt('backend', 'wasm')]];
       const p = spawnSync(cmd[0], cmd[1], { encoding: 'utf8', maxBuffer: 1 << 26 });
       if (p.status !== 0) throw new Error(`${engine} failed: ${p.stderr}`);
       const line = JSON.parse(p.stdout.trim().split('\n').pop());
