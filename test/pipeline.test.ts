@@ -126,7 +126,7 @@ test('tabular and vector runs from a config embed raw CSV rows and vectors from 
   writeFileSync(join(dir, 'vecs.jsonl'), `${vecs.join('\n')}\n`);
   const common = { validation: 0, trainClasses: [0, 1, 2, 3], testClasses: [4, 5] };
   const tab = akin.pipeline.parseRunConfig({ data: { kind: 'tabular', source: join(dir, 'rows.csv'), label: 'kind', ignore: ['id'], ...common }, batchSize: 16, m: 4, epochs: 1 });
-  assert.deepEqual(tab.model, { type: 'mlp', hidden: [64], embeddingDim: 32, activation: 'relu', dropout: 0, normalize: true });
+  assert.deepEqual(tab.model, { type: 'mlp', hidden: [64], embeddingDim: 32, activation: 'relu', dropout: 0, inputPool: 1, normalize: true });
   await akin.pipeline.runExperiment(tab, { runDir: join(dir, 'tab'), progress: false, report: false, log: () => undefined });
   const tabRun = await akin.pipeline.loadRun(join(dir, 'tab'));
   writeFileSync(join(dir, 'new.csv'), 'kind,colour,size\n,blue,41\n');
