@@ -93,6 +93,8 @@ export const runConfigSchema = z
         teacher: z.enum(['input', 'initial']).default('input'),
         weight: z.number().min(0).default(1),
         temperature: z.number().gt(0).max(10).default(0.05),
+        /** Distil on augmented copies of the batch (teacher and student see the same), e.g. `{ "flip": 0.5, "pad": 3 }`. */
+        augment: imageAugmentSchema.nullable().default(null),
       })
       .strict()
       .nullable()

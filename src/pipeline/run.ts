@@ -149,7 +149,7 @@ export async function fitRun(
       lossWeight: config.lossWeight,
       selfSupervised: ssl && config.selfSupervised ? { loss: ssl, weight: config.selfSupervised.weight } : null,
       head,
-      distill: d ? { teacher: teacher ?? 'input', weight: d.weight, temperature: d.temperature } : null,
+      distill: d ? { teacher: teacher ?? 'input', weight: d.weight, temperature: d.temperature, augment: d.augment } : null,
       epochs: config.epochs,
       earlyStopping: config.earlyStopping,
       validation: data.validation ? { evaluate: retrievalValidator(data.validation) } : null,

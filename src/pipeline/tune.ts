@@ -135,7 +135,8 @@ export interface TrialRecord {
   bestEpoch: number;
   metrics: Record<string, number>;
   seconds: number;
-  test?: Record<string, unknown>;
+  /** Test metrics when asked for (never used to choose): one entry per fold with k-fold. */
+  test?: Record<string, unknown> | Record<string, unknown>[];
   error?: string;
   config: RunConfig;
 }
@@ -273,14 +274,14 @@ async function runTrial(
   const objectives: number[] = [];
   let last: { bestEpoch: number; metrics: Record<string, number> } = { bestEpoch: -1, metrics: {} };
   let seconds = 0;
-  let test: Record<string, unknown> | undefined;
+  const tests: Record<string, unknown>[] = [];
   try {
     for (let f = 0; f < groups.length; f++) {
       const data = (input.data ?? {}) as Record<string, unknown>;
       const foldConfig = groups[f] === null ? config : parseRunConfig({ ...input, data: { ...data, validationClasses: groups[f] } }, `${where}, fold ${f}`);
       const outcome = await runner(foldConfig, { trial, rung, fold: groups[f] === null ? null : f });
       seconds += outcome.seconds;
-      test = outcome.test;
+      if (outcome.test) tests.push(outcome.test);
       const scored = bestEpochOf(outcome.history, metric, maximize);
       if (scored === null) throw new ConfigError(`the epoch logs have no '${metric}' (logged: ${Object.keys(outcome.history[0] ?? {}).join(', ')})`);
       objectives.push(scored.value);
@@ -291,6 +292,7 @@ async function runTrial(
     return { trial, rung, epochs: config.epochs, params, objective: null, bestEpoch: -1, metrics: {}, seconds, error: (e as Error).message, config };
   }
   const objective = objectives.reduce((a, b) => a + b, 0) / objectives.length;
+  const test = tests.length === 0 ? undefined : folds > 0 ? tests : tests[0];
   return {
     trial, rung, epochs: config.epochs, params, objective, ...(folds > 0 ? { folds: objectives } : {}),
     bestEpoch: last.bestEpoch, metrics: last.metrics, seconds, ...(test ? { test } : {}), config,

@@ -16,6 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
+import { imageAugmentSchema, type ImageAugmentOptions } from '../data/augment.js';
 
 /** Options of the distillation term of `Trainer.fit({ distill })`. */
 export interface DistillOptions {
@@ -25,6 +26,14 @@ export interface DistillOptions {
   weight?: number;
   /** Temperature of both softmaxes (similarities are cosines in [-1, 1]). Default `0.05`. */
   temperature?: number;
+  /**
+   * Distil on augmented copies of the batch instead (images only): teacher and student both see the
+   * same augmented images, drawn separately from the training views. Broadening the inputs the
+   * teacher's neighbourhoods are kept on (flips, shifts, erased patches) constrains the network on
+   * inputs further from the training classes. Default: none (the student's training views against
+   * the teacher on the clean images).
+   */
+  augment?: ImageAugmentOptions | null;
 }
 
 export const distillSchema = z
@@ -32,6 +41,7 @@ export const distillSchema = z
     teacher: z.union([z.literal('input'), z.custom<tf.LayersModel>((v) => v instanceof tf.LayersModel, { message: "must be 'input' or a tf.LayersModel" })]).default('input'),
     weight: z.number().min(0).default(1),
     temperature: z.number().gt(0).max(10).default(0.05),
+    augment: imageAugmentSchema.nullable().default(null),
   })
   .strict();
 

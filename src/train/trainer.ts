@@ -171,6 +171,7 @@ export class Trainer {
     const augmenter = makeAugmenter(options.augment);
     const ssl = options.selfSupervised ?? null;
     const distill = options.distill ? parseOptions('Trainer.fit: distill', distillSchema, options.distill) : null;
+    const distillAug = distill?.augment ? makeAugmenter(distill.augment) : null;
     if (ssl && o.views < 2) throw new ConfigError("Trainer.fit: 'selfSupervised' needs 'views' >= 2 (two augmented views of each image)");
     if (!ssl && !distill && o.lossWeight === 0) throw new ConfigError("Trainer.fit: 'lossWeight' is 0 and there is no 'selfSupervised' or 'distill' term: nothing to train");
     const ownOptimizer = typeof options.optimizer !== 'object';
@@ -220,6 +221,7 @@ export class Trainer {
       const t0 = performance.now();
       const batches = epoch === startEpoch ? firstBatches : makeBatches(epoch, createRandom(epochSeed(o.seed, epoch)));
       const stream = prefetcher.epoch(batches, epochSeed(o.seed, epoch) ^ 0x5bd1e995);
+      const distillRandom = createRandom(epochSeed(o.seed, epoch) ^ 0x2545f491);
       for (const cb of callbacks) await cb.onEpochBegin?.(epoch);
       let lossSum = 0;
       let lr = baseLr;
@@ -231,7 +233,8 @@ export class Trainer {
           if (lossOptimizer !== optimizer) setLearningRate(lossOptimizer, (lr / baseLr) * lossBaseLr);
         }
         const { x, labels, instances, clean } = toTensors((await stream.next()).value as HostBatch, data.shape);
-        const teacherSim = distill ? teacherSimilarities(distill.teacher, clean!) : null;
+        const distillX = clean && distillAug ? augmentTensor(clean, distillAug, distillRandom) : null;
+        const teacherSim = distill ? teacherSimilarities(distill.teacher, distillX ?? clean!) : null;
         clean?.dispose();
         const cost = optimiserStep(() => {
           const out = model.apply(x, { training: true }) as tf.Tensor2D;
@@ -242,11 +245,17 @@ export class Trainer {
             total = tf.mul(loss.compute(emb, labels, tuples), o.lossWeight);
           }
           if (ssl) total = tf.add(total, tf.mul(ssl.loss.compute(emb, instances), ssl.weight ?? 1));
-          if (distill && teacherSim) total = tf.add(total, tf.mul(distillTerm(out, teacherSim, o.views, distill.temperature), distill.weight));
+          if (distill && teacherSim) {
+            const term = distillX
+              ? neighbourhoodKl(cosineMatrix(model.apply(distillX, { training: true }) as tf.Tensor2D), teacherSim, distill.temperature)
+              : distillTerm(out, teacherSim, o.views, distill.temperature);
+            total = tf.add(total, tf.mul(term, distill.weight));
+          }
           if (o.weightDecayMode === 'l2' && decayed.length > 0) total = tf.add(total, l2Penalty(decayed, o.weightDecay));
           return total;
         }, modelVars(), lossVars, optimizer, lossOptimizer);
         x.dispose();
+        distillX?.dispose();
         teacherSim?.dispose();
         if (o.weightDecayMode === 'decoupled' && decayed.length > 0) applyDecoupledDecay(decayed, lr, o.weightDecay);
         const value = (await cost.data())[0];
@@ -326,6 +335,12 @@ function makeAugmenter(spec: ImageAugmenter | ImageAugmentOptions | null | undef
   if (!spec) return null;
   const aug = spec instanceof ImageAugmenter ? spec : new ImageAugmenter(spec);
   return aug.isIdentity ? null : aug;
+}
+
+/** An augmented copy of a batch tensor of images. */
+function augmentTensor(images: tf.Tensor, augmenter: ImageAugmenter, random: Random): tf.Tensor {
+  const out = augmenter.apply(images.dataSync() as Float32Array, images.shape[0], images.shape.slice(1), random);
+  return tf.tensor(out, images.shape);
 }
 
 /** The teacher's cosine similarities between the clean images of a batch (a constant for the gradient). */
