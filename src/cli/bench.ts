@@ -85,7 +85,7 @@ export interface BenchTrainOptions {
 export async function benchTrain(o: BenchTrainOptions): Promise<Record<string, unknown>> {
   const model = o.model === 'mlp' ? akin.models.mlp({ inputDim: 784 }) : akin.models.convnet({ inputShape: [28, 28, 1] });
   const setup = benchLoss(o.loss);
-  const optimizer = tf.train.adam(1e-3);
+  const optimizer = akin.train.makeOptimizer('adam', 1e-3); // tfjs's Adam, fused on wasm
   const x = tf.randomNormal(o.model === 'mlp' ? [o.batch, 784] : [o.batch, 28, 28, 1], 0, 1, 'float32', 0);
   const labels = benchLabels(o.batch);
   const vars = model.trainableWeights.map((w) => w.read() as akin.tf.Variable);

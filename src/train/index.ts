@@ -5,6 +5,7 @@ export type { Callback, EpochLogs } from './callbacks.js';
 export { parseEarlyStopping } from './early-stopping.js';
 export type { EarlyStoppingOptions } from './early-stopping.js';
 export { makeOptimizer, OPTIMIZER_NAMES } from './optimizers.js';
+export { FusedAdamOptimizer } from './fused-adam.js';
 export type { OptimizerName } from './optimizers.js';
 export { saveCheckpoint, loadCheckpoint, hasCheckpoint } from './checkpoint.js';
 export type { TrainState, CheckpointExtras } from './checkpoint.js';
