@@ -20,3 +20,4 @@ export * from './text-tfidf.js';
 export * from './text-io.js';
 export * from './text-sotu.js';
 export * from './augment.js';
+export * from './pairs.js';

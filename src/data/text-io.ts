@@ -70,15 +70,7 @@ export function readTexts(path: string, options: ReadTextsOptions = {}): TextRec
   }
   const texts: string[] = [];
   const labels: unknown[] = [];
-  body.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    const where = `${path}:${i + 1}`;
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch (e) {
-      throw new DataError(`${where}: not valid JSON (${(e as Error).message})`);
-    }
+  forEachJsonLine(body, path, (v, where) => {
     if (typeof v === 'string' && labelField === null) {
       texts.push(v);
       return;
@@ -95,6 +87,24 @@ export function readTexts(path: string, options: ReadTextsOptions = {}): TextRec
   });
   if (texts.length === 0) throw new DataError(`${path}: no texts`);
   return { texts, labels: labelField === null ? null : labels };
+}
+
+/**
+ * Calls `fn` with the parsed value of every non-empty line of JSON-lines text and where it was read
+ * (`name:line`); a line that is not JSON is a {@link DataError} naming it.
+ */
+export function forEachJsonLine(body: string, name: string, fn: (value: unknown, where: string) => void): void {
+  body.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    const where = `${name}:${i + 1}`;
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch (e) {
+      throw new DataError(`${where}: not valid JSON (${(e as Error).message})`);
+    }
+    fn(v, where);
+  });
 }
 
 /** Raw inputs sent as JSON (strings, or objects with `textField`) as texts; errors name `field[i]`. */

@@ -9,6 +9,7 @@ import { DataError } from '../core/errors.js';
 import { parseOptions } from '../core/options.js';
 import type { Dataset } from './dataset.js';
 import { readNpy } from './npy.js';
+import { forEachJsonLine } from './text-io.js';
 
 /** Options of {@link readVectors}. */
 export interface ReadVectorsOptions {
@@ -87,19 +88,13 @@ export function parseVectorLines(
   name: string,
   labelField: string | null,
   vectorField?: string,
-): { features: Float32Array; dim: number; labels: unknown[] | null } {
+  idField?: string,
+): { features: Float32Array; dim: number; labels: unknown[] | null; ids: string[] | null } {
   const rows: number[][] = [];
   const labels: unknown[] = [];
+  const ids: string[] = [];
   let dim = -1;
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    const where = `${name}:${i + 1}`;
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch (e) {
-      throw new DataError(`${where}: not valid JSON (${(e as Error).message})`);
-    }
+  forEachJsonLine(text, name, (v, where) => {
     let vec: unknown = v;
     if (!Array.isArray(v)) {
       if (v === null || typeof v !== 'object') throw new DataError(`${where}: expected an array of numbers or an object with a vector`);
@@ -109,12 +104,21 @@ export function parseVectorLines(
         throw new DataError(`${where}: no vector field '${vectorField ?? VECTOR_FIELDS.join("' / '")}'`);
       }
       vec = rec[field];
+      if (idField !== undefined) {
+        const id = rec[idField];
+        if (!(typeof id === 'string' && id !== '') && !(typeof id === 'number' && Number.isInteger(id))) {
+          throw new DataError(`${where}: id field '${idField}' must be a non-empty string or an integer (got ${JSON.stringify(id)})`);
+        }
+        ids.push(String(id));
+      }
       if (labelField !== null) {
         if (!(labelField in rec) || rec[labelField] === null) throw new DataError(`${where}: no label field '${labelField}'`);
         labels.push(rec[labelField]);
       }
     } else if (labelField !== null) {
       throw new DataError(`${where}: a bare array has no label; write objects like {"vector": [...], "${labelField}": ...} or give a labels file`);
+    } else if (idField !== undefined) {
+      throw new DataError(`${where}: a bare array has no id; write objects like {"${idField}": ..., "vector": [...]}`);
     }
     if (!Array.isArray(vec) || vec.length === 0 || vec.some((x) => typeof x !== 'number' || !Number.isFinite(x))) {
       throw new DataError(`${where}: the vector must be a non-empty array of finite numbers`);
@@ -126,7 +130,36 @@ export function parseVectorLines(
   if (rows.length === 0) throw new DataError(`${name}: no vectors`);
   const features = new Float32Array(rows.length * dim);
   rows.forEach((r, i) => features.set(r, i * dim));
-  return { features, dim, labels: labelField === null ? null : labels };
+  return { features, dim, labels: labelField === null ? null : labels, ids: idField === undefined ? null : ids };
+}
+
+/**
+ * Reads vectors with an id each, for pairs of vector ids (see `data/pairs.ts`): JSON lines of objects
+ * with `idField` and a vector, or `.npy` rows whose ids are their row numbers (`"0"`, `"1"`, ...).
+ * Errors name the file and line, and a repeated id.
+ */
+export function readVectorsById(path: string, options: { idField?: string; vectorField?: string } = {}): { features: Float32Array; dim: number; ids: string[] } {
+  let features: Float32Array;
+  let dim: number;
+  let ids: string[];
+  if (path.toLowerCase().endsWith('.npy')) {
+    const a = readNpy(path);
+    if (a.shape.length !== 2) throw new DataError(`${path}: expected a 2-D array [count, dim] of vectors (got shape [${a.shape}])`);
+    features = a.data;
+    dim = a.shape[1];
+    ids = Array.from({ length: a.shape[0] }, (_, i) => String(i));
+  } else {
+    const parsed = parseVectorLines(readText(path), path, null, options.vectorField, options.idField ?? 'id');
+    features = parsed.features;
+    dim = parsed.dim;
+    ids = parsed.ids!;
+  }
+  const seen = new Set<string>();
+  for (const id of ids) {
+    if (seen.has(id)) throw new DataError(`${path}: id '${id}' is given to more than one vector`);
+    seen.add(id);
+  }
+  return { features, dim, ids };
 }
 
 function readText(path: string): string {

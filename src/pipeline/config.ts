@@ -139,12 +139,23 @@ export function parseRunConfig(input: unknown, where = 'config'): RunConfig {
   const { kind, source, trainClasses, testClasses, seenHoldout, validation, validationClasses, maxTrain } = r.data.data;
   const modality = getModality(kind, where);
   const ownOptions = parseModalityOptions(modality, kindOptions(r.data.data), where);
-  const data = { kind, source, trainClasses, testClasses, seenHoldout, validation, validationClasses, maxTrain, ...ownOptions };
   const model = parseModelSpec((r.data.model as ModelSpec | undefined) ?? modality.defaultModel(ownOptions), where);
+  // Pairs / triplets: the classes are components of the pairs, split at random when loaded (data/pairs.ts).
+  const synthetic = modality.syntheticClasses?.(ownOptions) ?? false;
+  const pairClasses: Record<string, (string | number)[]> = { trainClasses: ['training pairs'], testClasses: ['held-out pairs'], validationClasses: [] };
+  if (synthetic) {
+    const rawData = (input as { data?: Record<string, unknown> } | null)?.data ?? {};
+    const given = Object.keys(pairClasses).filter((k) => rawData[k] !== undefined && JSON.stringify(rawData[k]) !== JSON.stringify(pairClasses[k]));
+    if (given.length > 0) {
+      throw new ConfigError(`${where}: ${given.map((k) => `'data.${k}'`).join(', ')} cannot be given with pairs or triplets (their classes are made from the pairs); split with 'data.pairs.heldOut' and 'data.validation'`);
+    }
+  }
+  const classLists = synthetic ? (pairClasses as { trainClasses: (string | number)[]; testClasses: (string | number)[]; validationClasses: (string | number)[] }) : { trainClasses, testClasses, validationClasses };
+  const data = { kind, source, ...classLists, seenHoldout, validation, maxTrain, ...ownOptions };
   const fitClasses = trainClasses.filter((x) => !validationClasses.includes(x));
-  const c = { ...r.data, data, model, m: r.data.m ?? defaultM(r.data.batchSize, fitClasses.length) };
+  const c = { ...r.data, data, model, m: r.data.m ?? (synthetic ? 2 : defaultM(r.data.batchSize, fitClasses.length)) };
   const strays = c.data.validationClasses.filter((x) => !c.data.trainClasses.includes(x));
-  if (strays.length > 0) {
+  if (!synthetic && strays.length > 0) {
     throw new ConfigError(`${where}: 'data.validationClasses' must be taken from 'data.trainClasses' (${strays.join(', ')} is not)`);
   }
   if (c.data.validationClasses.length === 1 && c.earlyStopping?.monitor.startsWith('val_')) {
@@ -152,13 +163,13 @@ export function parseRunConfig(input: unknown, where = 'config'): RunConfig {
       `${where}: early stopping monitors '${c.earlyStopping.monitor}' on 'data.validationClasses' = [${c.data.validationClasses[0]}], one class: retrieval metrics within a single class are always 1, so no epoch could beat the first; name at least 2 classes`,
     );
   }
-  if (fitClasses.length < 2) {
+  if (!synthetic && fitClasses.length < 2) {
     throw new ConfigError(`${where}: 'data.validationClasses' leaves ${fitClasses.length} class(es) to train on; at least 2 are needed`);
   }
   if (c.batchSize % c.m !== 0) {
     throw new ConfigError(`${where}: 'batchSize' (${c.batchSize}) must be a multiple of 'm' (${c.m})`);
   }
-  if (c.batchSize / c.m > fitClasses.length) {
+  if (!synthetic && c.batchSize / c.m > fitClasses.length) {
     throw new ConfigError(
       `${where}: 'batchSize' / 'm' = ${c.batchSize / c.m} classes per batch, but only ${fitClasses.length} training classes are trained on; raise 'm' or lower 'batchSize'`,
     );

@@ -2,6 +2,7 @@ import { filterClasses, holdout } from '../data/splits.js';
 import type { Dataset } from '../data/dataset.js';
 import { ConfigError } from '../core/errors.js';
 import { createRandom } from '../core/random.js';
+import { splitPairClasses } from '../data/pairs.js';
 import type { RunConfig } from './config.js';
 import { getModality, kindOptions, type LoadedItems, type Preprocessing } from './modality.js';
 
@@ -66,10 +67,12 @@ export async function loadRunData(config: RunConfig, options: LoadRunDataOptions
   const own = kindOptions(config.data);
   const loaded: LoadedItems<unknown> = await modality.load(own, { source, seed: config.seed });
   const { labels, classNames } = loaded;
-  const trainClasses = resolveClasses(config.data.trainClasses, classNames, 'data.trainClasses');
-  const testClasses = resolveClasses(config.data.testClasses, classNames, 'data.testClasses');
-  const validationClasses = resolveClasses(config.data.validationClasses, classNames, 'data.validationClasses');
   const random = createRandom(config.seed);
+  // Synthetic classes (components of pairs) are split at random; named classes as the config says.
+  const auto = loaded.splitClasses ? splitPairClasses(labels, { heldOut: loaded.splitClasses.heldOut, validation: config.data.validation, random }) : null;
+  const trainClasses = auto ? [...auto.train, ...auto.validation] : resolveClasses(config.data.trainClasses, classNames, 'data.trainClasses');
+  const testClasses = auto ? auto.test : resolveClasses(config.data.testClasses, classNames, 'data.testClasses');
+  const validationClasses = auto ? auto.validation : resolveClasses(config.data.validationClasses, classNames, 'data.validationClasses');
   const trainSet = new Set(trainClasses);
   const testSet = new Set(testClasses);
   const n = loaded.items.length;
@@ -81,6 +84,10 @@ export async function loadRunData(config: RunConfig, options: LoadRunDataOptions
   if (loaded.testFrom !== undefined) {
     pool = filterClasses(indexSet(mainPart, labels), (l) => trainSet.has(l));
     testSeen = filterClasses(indexSet(testPart, labels), (l) => trainSet.has(l));
+  } else if (auto) {
+    const seen = new Set(auto.seen);
+    pool = filterClasses(indexSet(all, labels), (l) => trainSet.has(l));
+    testSeen = filterClasses(pool, (l) => seen.has(l));
   } else {
     const split = holdout(filterClasses(indexSet(all, labels), (l) => trainSet.has(l)), { fraction: config.data.seenHoldout, random });
     pool = split.train;
@@ -96,7 +103,7 @@ export async function loadRunData(config: RunConfig, options: LoadRunDataOptions
     const held = new Set(validationClasses);
     train = filterClasses(pool, (l) => !held.has(l));
     validation = filterClasses(pool, (l) => held.has(l));
-  } else if (config.data.validation > 0) {
+  } else if (!auto && config.data.validation > 0) {
     const split = holdout(pool, { fraction: config.data.validation, random });
     train = split.train;
     validation = split.test;

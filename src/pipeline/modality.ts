@@ -52,6 +52,13 @@ export interface LoadedItems<R> {
   description: string;
   /** Shape of one item, when the source fixes it (images `[28, 28, 1]`); handed to `fit`. */
   shape?: number[];
+  /**
+   * When the classes are synthetic (the components of pairs, see `data/pairs.ts`): the config's class
+   * lists are not used; the pipeline splits the classes at random instead, `heldOut` of them for the
+   * unseen test set and `data.validation` of them for validation (see `splitPairClasses`). The seen
+   * column then measures retrieval among a sample of the training classes.
+   */
+  splitClasses?: { heldOut: number };
 }
 
 /** What a modality's `load` gets besides its options. */
@@ -96,6 +103,11 @@ export interface Modality<R = unknown, O extends object = object> {
   fit(options: O, train: R[], labels: Int32Array, loaded: Omit<LoadedItems<R>, 'items'>): Promise<Preprocessing<R>> | Preprocessing<R>;
   /** Rebuilds fitted preprocessing from its `toJSON()`; errors name the bad field. */
   restore(saved: unknown, options: O): Preprocessing<R>;
+  /**
+   * True when these options make `load` return synthetic classes (pairs or triplets instead of
+   * labels; see {@link LoadedItems.splitClasses}): the config then names no classes and `m` defaults to 2.
+   */
+  syntheticClasses?(options: O): boolean;
   /** The model a config without `model` gets, e.g. `{ type: 'mlp' }`. */
   defaultModel(options: O): ModelSpec;
   /** Reads raw items to embed or search for from a file (`akin embed --input`, `akin search --query`). */

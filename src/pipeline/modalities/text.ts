@@ -1,6 +1,7 @@
 /**
  * Text: labelled texts from JSON lines or CSV (or the State of the Union passages with
- * `source: 'sotu'`), encoded as a hashed character/word n-gram bag for the seed MLP
+ * `source: 'sotu'`), or pairs / triplets of texts with `data.pairs` (their classes are the connected
+ * components of the positive pairs and every other text of a batch is a negative; see `data/pairs.ts`), encoded as a hashed character/word n-gram bag for the seed MLP
  * (`features: 'ngrams'`), as token ids for the trainable text encoder (`features: 'tokens'`), or as
  * TF-IDF rows over a vocabulary fitted on the training texts for the text-expansion model
  * (`features: 'tfidf'`). The metrics table's baseline row is word TF-IDF fitted on the training texts.
@@ -11,6 +12,7 @@ import { HashedNgramVectorizer, TokenEncoder, ngramOptionsSchema, tokenOptionsSc
 import { TfidfVectorizer, tfidfOptionsSchema } from '../../data/text-tfidf.js';
 import { parseTextInputs, readTexts } from '../../data/text-io.js';
 import { loadSotuPassages, sotuOptionsSchema } from '../../data/text-sotu.js';
+import { pairGraph, pairOptionsSchema, readPairRecords } from '../../data/pairs.js';
 import { encodeLabels } from '../../data/vectors.js';
 import { registerModality, type Preprocessing } from '../modality.js';
 
@@ -36,6 +38,12 @@ const schema = z
     tfidf: tfidfOptionsSchema.prefault({}),
     /** Passages of the State of the Union source (`source: 'sotu'`). */
     sotu: sotuOptionsSchema.prefault({}),
+    /**
+     * Pairs or triplets of texts instead of labelled texts: `{ layout: 'pairs' | 'triplets', a, b,
+     * match, anchor, positive, negative, heldOut }` (field names and the held-out fraction of classes;
+     * see `pairOptionsSchema`), or null (default) for a text and a label per record.
+     */
+    pairs: pairOptionsSchema.nullable().default(null),
     /** Terms of the TF-IDF baseline row (most frequent training words). Default `10000`. */
     baselineFeatures: z.number().int().min(1).default(10000),
   })
@@ -86,6 +94,18 @@ registerModality<string, TextOptions>({
       return { items: s.texts, labels: s.labels, classNames: s.speakers, description: s.description };
     }
     if (ctx.source === 'auto') throw new ConfigError("data.source: give the texts file (.jsonl or .csv) for data.kind 'text', or 'sotu'");
+    if (options.pairs) {
+      const format = options.format === 'auto' ? 'auto' : options.format;
+      const g = pairGraph(readPairRecords(ctx.source, { ...options.pairs, format, values: 'text' }));
+      return {
+        items: g.keys,
+        labels: g.labels,
+        splitClasses: { heldOut: options.pairs.heldOut },
+        description:
+          `${g.keys.length} distinct texts in ${g.classes} classes from ${g.positives} positive and ${g.negatives} negative pairs in ${ctx.source}` +
+          (g.conflicts > 0 ? ` (${g.conflicts} negative pairs fall inside one class)` : ''),
+      };
+    }
     const r = readTexts(ctx.source, { textField: options.textField, labelField: options.labelField, format: options.format });
     const { labels, classNames } = encodeLabels(r.labels!, `${ctx.source} field '${options.labelField}'`);
     return { items: r.texts, labels, classNames, description: `${r.texts.length} texts from ${ctx.source}` };
@@ -100,6 +120,7 @@ registerModality<string, TextOptions>({
     if (!s || !FEATURES.includes(s.features)) throw new ConfigError("text: preprocessing.json must hold { features: 'ngrams' | 'tokens' | 'tfidf', encoder }");
     return preprocessing({ ...options, features: s.features }, restoreEncoder(s), null);
   },
+  syntheticClasses: (options) => options.pairs !== null,
   defaultModel: (options) =>
     options.features === 'tokens' ? { type: 'text-encoder' } : options.features === 'tfidf' ? { type: 'text-expansion' } : { type: 'mlp', hidden: [256], embeddingDim: 128 },
   readInputs: (path, options) => readTexts(path, { textField: options.textField, labelField: null, format: options.format === 'auto' ? 'auto' : options.format }).texts,

@@ -1,11 +1,13 @@
 /**
  * Your own vectors: embeddings made elsewhere, from `.npy` (with a labels file) or JSON lines
- * (`{"vector": [...], "label": ...}`). No fitted preprocessing; the default model is a linear
+ * (`{"vector": [...], "label": ...}`), or with pairs / triplets of vector ids instead of labels
+ * (`data.pairs: { file, ... }`; see `data/pairs.ts`). No fitted preprocessing; the default model is a linear
  * adapter that starts at the identity, so the untrained network ranks as the vectors do.
  */
 import { z } from 'zod';
 import { DataError } from '../../core/errors.js';
-import { readVectors } from '../../data/vectors.js';
+import { readVectors, readVectorsById } from '../../data/vectors.js';
+import { pairGraph, pairOptionsSchema, readPairRecords } from '../../data/pairs.js';
 import { registerModality } from '../modality.js';
 import { parseNumericInputs, readNumericInputs, rowViews } from '../inputs.js';
 import { identityPreprocessing } from './images.js';
@@ -18,6 +20,14 @@ const schema = z
     labelField: z.string().min(1).default('label'),
     /** The vector field of JSON-lines records. Default: the first of `vector`, `embedding`, `features`, `x`. */
     vectorField: z.string().min(1).optional(),
+    /** The id field of JSON-lines records, for `pairs` (`.npy` rows are ids `"0"`, `"1"`, ...). Default `'id'`. */
+    idField: z.string().min(1).default('id'),
+    /**
+     * Pairs or triplets of vector ids instead of labels: `file` (JSON lines or CSV) and the options of
+     * text pairs (`layout`, field names, `heldOut`), the pair fields defaulting to `'a'` and `'b'`. Only
+     * the vectors named in the file are used. Default null (labels).
+     */
+    pairs: pairOptionsSchema.extend({ file: z.string().min(1), a: z.string().min(1).default('a'), b: z.string().min(1).default('b') }).nullable().default(null),
   })
   .strict();
 
@@ -37,6 +47,23 @@ registerModality<Float32Array, VectorOptions>({
   schema,
   async load(options, ctx) {
     if (ctx.source === 'auto') throw new DataError("data.source: give the vectors file (.npy or .jsonl) for data.kind 'vectors'");
+    if (options.pairs) {
+      const { file, ...fields } = options.pairs;
+      const records = readPairRecords(file, { ...fields, values: 'id' });
+      const v = readVectorsById(ctx.source, { idField: options.idField, vectorField: options.vectorField });
+      const row = new Map(v.ids.map((id, i) => [id, i]));
+      for (const r of records) {
+        for (const id of [r.a, r.b]) if (!row.has(id)) throw new DataError(`${r.where}: no vector with id '${id}' in ${ctx.source}`);
+      }
+      const g = pairGraph(records);
+      return {
+        items: g.keys.map((id) => v.features.subarray(row.get(id)! * v.dim, (row.get(id)! + 1) * v.dim)),
+        labels: g.labels,
+        shape: [v.dim],
+        splitClasses: { heldOut: options.pairs.heldOut },
+        description: `${g.keys.length} vectors of dim ${v.dim} from ${ctx.source} in ${g.classes} classes from ${g.positives} positive and ${g.negatives} negative pairs in ${file}`,
+      };
+    }
     const ds = readVectors(ctx.source, { labels: options.labels, labelField: options.labelField, vectorField: options.vectorField });
     return {
       items: rowViews(ds.features, ds.shape[0]),
@@ -48,6 +75,7 @@ registerModality<Float32Array, VectorOptions>({
   },
   fit: (_options, _train, _labels, loaded) => identityPreprocessing(loaded.shape!, RAW_NAME),
   restore: (saved) => identityPreprocessing(savedDim(saved), RAW_NAME),
+  syntheticClasses: (options) => options.pairs !== null,
   defaultModel: () => ({ type: 'adapter' }),
   async readInputs(path, _options, p) {
     const { features } = await readNumericInputs(path, p.input.shape[0]);
