@@ -34,7 +34,8 @@ export async function calibrateRun(options: CalibrateRunOptions): Promise<SavedT
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const run = await loadRun(options.run);
   try {
-    const data = await loadRunData(run.config, options.data);
+    // The run's saved preprocessing (fitted vocabulary, idf, standardisation, audio settings), never a re-fit on this data.
+    const data = await loadRunData(run.config, { source: options.data, preprocessing: run.preprocessing });
     let split: 'validation' | 'seen' = options.split ?? 'validation';
     let ds = split === 'validation' ? data.validation : data.testSeen;
     if (!ds) {
