@@ -138,7 +138,7 @@ function plain(
     const winner = [...votes.values()].sort((a, b) => b.c - a.c || a.first - b.first)[0];
     perQuery.push({
       key: key(ql[i]),
-      v: [hits[0] ? 1 : 0, n / m, apR / m, ap / Math.max(c, 1), first < 0 ? 0 : 1 / (first + 1),
+      v: [hits[0] ? 1 : 0, n / m, apR / R, ap / R, first < 0 ? 0 : 1 / (first + 1),
         hits.slice(0, atK).some(Boolean) ? 1 : 0, rel(ql[i], rl[winner.j]) ? 1 : 0],
     });
   });

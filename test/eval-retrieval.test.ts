@@ -15,14 +15,15 @@ before(async () => {
 //   x        0  1  3  7  8  15
 //   label    A  A  B  B  A  B
 // Every label has 3 rows, so R = 3 - 1 = 2 for every query and k = maxBinCount - 1 = 2.
-// The two nearest other points (|dx|) and their labels:
-//   q0: 1 (1) A, 2 (3) B    -> P@1 1, R-prec 1/2, AP@R (1/1)/2 = 1/2, AP 1/1 = 1,   RR 1
-//   q1: 0 (1) A, 2 (2) B    -> P@1 1, R-prec 1/2, AP@R 1/2,              AP 1,       RR 1
-//   q2: 1 (2) A, 0 (3) A    -> P@1 0, R-prec 0,   AP@R 0,                AP 0,       RR 0
-//   q3: 4 (1) A, 2 (4) B    -> P@1 0, R-prec 1/2, AP@R (1/2)/2 = 1/4,    AP 1/2,     RR 1/2
-//   q4: 3 (1) B, 2 (5) B    -> P@1 0, R-prec 0,   AP@R 0,                AP 0,       RR 0
-//   q5: 4 (7) A, 3 (8) B    -> P@1 0, R-prec 1/2, AP@R 1/4,              AP 1/2,     RR 1/2
-// Means: P@1 2/6, R-precision 2/6, MAP@R 1.5/6 = 0.25, MAP (over k) 3/6, MRR 3/6.
+// The two nearest other points (|dx|) and their labels. Both average precisions divide by R = 2
+// (PML), so with k = R they agree:
+//   q0: 1 (1) A, 2 (3) B    -> P@1 1, R-prec 1/2, AP@R (1/1)/2 = 1/2, AP 1/2,   RR 1
+//   q1: 0 (1) A, 2 (2) B    -> P@1 1, R-prec 1/2, AP@R 1/2,              AP 1/2,   RR 1
+//   q2: 1 (2) A, 0 (3) A    -> P@1 0, R-prec 0,   AP@R 0,                AP 0,     RR 0
+//   q3: 4 (1) A, 2 (4) B    -> P@1 0, R-prec 1/2, AP@R (1/2)/2 = 1/4,    AP 1/4,   RR 1/2
+//   q4: 3 (1) B, 2 (5) B    -> P@1 0, R-prec 0,   AP@R 0,                AP 0,     RR 0
+//   q5: 4 (7) A, 3 (8) B    -> P@1 0, R-prec 1/2, AP@R 1/4,              AP 1/4,   RR 1/2
+// Means: P@1 2/6, R-precision 2/6, MAP@R 1.5/6 = 0.25, MAP (over k) 1.5/6 = 0.25, MRR 3/6.
 const LINE = [[0], [1], [3], [7], [8], [15]];
 const LINE_LABELS = [0, 0, 1, 1, 0, 1];
 
@@ -31,7 +32,7 @@ test('hand-worked 6-point case: P@1, R-precision, MAP@R, MAP, MRR', async () => 
   assertClose(got.precisionAt1, 1 / 3, { atol: 1e-12, rtol: 0 });
   assertClose(got.rPrecision, 1 / 3, { atol: 1e-12, rtol: 0 });
   assertClose(got.mapAtR, 0.25, { atol: 1e-12, rtol: 0 });
-  assertClose(got.meanAveragePrecision, 0.5, { atol: 1e-12, rtol: 0 });
+  assertClose(got.meanAveragePrecision, 0.25, { atol: 1e-12, rtol: 0 });
   assertClose(got.meanReciprocalRank, 0.5, { atol: 1e-12, rtol: 0 });
   // The default metric set is exactly the three headline metrics.
   const defaults = await accuracy({ query: Float32Array.from(LINE.flat()), queryLabels: Int32Array.from(LINE_LABELS), dim: 1 });
@@ -39,21 +40,22 @@ test('hand-worked 6-point case: P@1, R-precision, MAP@R, MAP, MRR', async () => 
   assertClose(defaults.mapAtR, 0.25, { atol: 1e-12, rtol: 0 });
 });
 
-test('R > k: R-precision and MAP@R use the first min(R, k) neighbours (PML relevance mask)', async () => {
-  // k = 1 < R = 2: both reduce to the same-label fraction of the first neighbour = P@1 = 1/3.
+test('R > k: R-precision uses the first min(R, k) neighbours; MAP@R and MAP still divide by R (PML)', async () => {
+  // k = 1 < R = 2: R-precision is the same-label fraction of the first neighbour = P@1 = 1/3.
+  // MAP@R and MAP: a first-neighbour hit gives (1/1)/R = 1/2, a miss 0 -> (1/2 + 1/2)/6 = 1/6.
   const got = await accuracy({ query: LINE, queryLabels: LINE_LABELS, k: 1, metrics: [...ALL] });
   assertClose(got.rPrecision, 1 / 3, { atol: 1e-12, rtol: 0 });
-  assertClose(got.mapAtR, 1 / 3, { atol: 1e-12, rtol: 0 });
-  // MAP over k = 1: hit -> 1, miss -> 0, so also 1/3.
-  assertClose(got.meanAveragePrecision, 1 / 3, { atol: 1e-12, rtol: 0 });
+  assertClose(got.mapAtR, 1 / 6, { atol: 1e-12, rtol: 0 });
+  assertClose(got.meanAveragePrecision, 1 / 6, { atol: 1e-12, rtol: 0 });
   // k = 4 > R: R-precision and MAP@R are unchanged (only the first R count); MAP and MRR see more.
   // Third and fourth neighbours: q0: 3 B, 4 A; q1: 3 B, 4 A; q2: 3 B, 4 A; q3: 1 A, 0 A;
   // q4: 1 A, 5 B (tie at 7: lower index first); q5: 2 B, 1 A.
-  // AP over 4: q0 (1 + 2/4)/2 = 3/4; q1 3/4; q2 (1/3)/1; q3 (1/2)/1; q4 (1/3)/1; q5 (1/2 + 2/3)/2 = 7/12.
+  // AP over 4, divided by R = 2: q0 (1 + 2/4)/2 = 3/4; q1 3/4; q2 (1/3)/2; q3 (1/2)/2; q4 (1/3)/2;
+  // q5 (1/2 + 2/3)/2 = 7/12.
   const four = await accuracy({ query: LINE, queryLabels: LINE_LABELS, k: 4, metrics: [...ALL] });
   assertClose(four.rPrecision, 1 / 3, { atol: 1e-12, rtol: 0 });
   assertClose(four.mapAtR, 0.25, { atol: 1e-12, rtol: 0 });
-  assertClose(four.meanAveragePrecision, (3 / 4 + 3 / 4 + 1 / 3 + 1 / 2 + 1 / 3 + 7 / 12) / 6, { atol: 1e-12, rtol: 0 });
+  assertClose(four.meanAveragePrecision, (3 / 4 + 3 / 4 + 1 / 6 + 1 / 4 + 1 / 6 + 7 / 12) / 6, { atol: 1e-12, rtol: 0 });
   // First same-label rank: q0 1, q1 1, q2 3, q3 2, q4 3, q5 2.
   assertClose(four.meanReciprocalRank, (1 + 1 + 1 / 3 + 1 / 2 + 1 / 3 + 1 / 2) / 6, { atol: 1e-12, rtol: 0 });
 });
@@ -63,18 +65,71 @@ test('separate reference set: lone queries (label absent from the reference) are
   // k = maxBinCount over the query labels = 2 (label C's 3 rows do not count: no query has it).
   // q0 (x=1): refs 0 and 1 tie at distance 1 -> [0, 1] = A A: P@1 1, R-prec 1, AP@R 1.
   // q1 (x=8): ref 3 (1), ref 4 (2) -> B C: P@1 1, R-prec 1/2, AP@R (1/1)/2 = 1/2.
-  // MAP over k=2: q0 (1 + 1)/2 = 1, q1 1/1 = 1. With k = 3 q1 would get a third neighbour.
+  // MAP over k=2, divided by R = 2: q0 (1 + 1)/2 = 1, q1 (1/1)/2 = 1/2.
   const reference = [[0], [2], [5], [9], [10], [11], [12]];
   const referenceLabels = [0, 0, 1, 1, 2, 2, 2];
   const got = await accuracy({ query: [[1], [8], [20]], queryLabels: [0, 1, 3], reference, referenceLabels, metrics: [...ALL] });
   assertClose(got.precisionAt1, 1, { atol: 1e-12, rtol: 0 });
   assertClose(got.rPrecision, 0.75, { atol: 1e-12, rtol: 0 });
   assertClose(got.mapAtR, 0.75, { atol: 1e-12, rtol: 0 });
-  assertClose(got.meanAveragePrecision, 1, { atol: 1e-12, rtol: 0 });
+  assertClose(got.meanAveragePrecision, 0.75, { atol: 1e-12, rtol: 0 });
 
   // Every query lone -> every k-NN metric is 0 (PML), and no search is needed.
   const lone = await accuracy({ query: [[0], [1], [2]], queryLabels: [0, 1, 2], metrics: [...ALL] });
   for (const m of ALL) assert.equal(lone[m], 0, m);
+});
+
+// Points 0 1 2 10 11 12 with labels 0 1 0 0 1 1, query = reference: every label has 3 rows, so R = 2
+// for every query. Nearest other rows (squared L2, ties to the lower index), relevant marked *:
+//   q0 (0, A): 1 B, 2 A*      q1 (1, B): 0 A, 2 A      q2 (2, A): 1 B, 0 A*
+//   q3 (10, A): 4 B, 5 B      q4 (11, B): 3 A, 5 B* (3 and 5 tie at 1)      q5 (12, B): 4 B*, 3 A
+// k = 2, MAP: (1/2)/R per hit at rank 2 -> q0 1/4, q2 1/4, q4 1/4; q5 (1/1)/R = 1/2 -> 5/4 / 6 = 5/24.
+// k = 1, MAP@R: only q5's first neighbour is relevant: (1/1)/R = 1/2 -> 1/12.
+// Dividing by the hits found (or by min(R, k)) instead would give 5/12 and 1/6.
+const TIE_LINE = [0, 1, 2, 10, 11, 12];
+const TIE_LABELS = [0, 1, 0, 0, 1, 1];
+
+/** MAP and MAP@R of the TIE_LINE case straight from the definition, with plain loops. */
+function tieLineReference(k: number): { meanAveragePrecision: number; mapAtR: number } {
+  const n = TIE_LINE.length;
+  let map = 0, mapR = 0;
+  for (let i = 0; i < n; i++) {
+    let R = 0;
+    for (let j = 0; j < n; j++) if (j !== i && TIE_LABELS[j] === TIE_LABELS[i]) R++;
+    const order: number[] = [];
+    for (let j = 0; j < n; j++) if (j !== i) order.push(j);
+    order.sort((a, b) => (TIE_LINE[a] - TIE_LINE[i]) ** 2 - (TIE_LINE[b] - TIE_LINE[i]) ** 2 || a - b);
+    let hits = 0, ap = 0, apR = 0;
+    for (let t = 0; t < k; t++) {
+      if (TIE_LABELS[order[t]] !== TIE_LABELS[i]) continue;
+      hits++;
+      ap += hits / (t + 1);
+      if (t < Math.min(R, k)) apR += hits / (t + 1);
+    }
+    map += ap / R;
+    mapR += apR / R;
+  }
+  return { meanAveragePrecision: map / n, mapAtR: mapR / n };
+}
+
+test('k < R: MAP and MAP@R divide by R, the relevant reference rows (PML 2.8.1 worked example)', async () => {
+  const exact = { atol: 1e-12, rtol: 0 };
+  const query = TIE_LINE.map((x) => [x]);
+  for (const k of [1, 2]) {
+    const want = tieLineReference(k);
+    const got = await accuracy({ query, queryLabels: TIE_LABELS, k, metrics: ['meanAveragePrecision', 'mapAtR'] });
+    assertClose(got.meanAveragePrecision, want.meanAveragePrecision, { ...exact, msg: `MAP k ${k}` });
+    assertClose(got.mapAtR, want.mapAtR, { ...exact, msg: `MAP@R k ${k}` });
+    // The same through the neighbour-table path, from the plain loop's own rankings.
+    const table = Int32Array.from(TIE_LINE.flatMap((x, i) =>
+      TIE_LINE.map((_, j) => j).filter((j) => j !== i).sort((a, b) => (TIE_LINE[a] - x) ** 2 - (TIE_LINE[b] - x) ** 2 || a - b).slice(0, k)));
+    const fromTable = retrievalMetrics(table, k, TIE_LABELS, TIE_LABELS, true, ['meanAveragePrecision', 'mapAtR']);
+    assertClose(fromTable.meanAveragePrecision, want.meanAveragePrecision, { ...exact, msg: `table MAP k ${k}` });
+    assertClose(fromTable.mapAtR, want.mapAtR, { ...exact, msg: `table MAP@R k ${k}` });
+  }
+  // The hand-worked values above, as a check on the plain loop itself.
+  assertClose(tieLineReference(2).meanAveragePrecision, 5 / 24, exact);
+  assertClose(tieLineReference(1).mapAtR, 1 / 12, exact);
 });
 
 /** Straightforward reimplementation: sort all reference rows per query, then apply the definitions. */
@@ -103,10 +158,10 @@ function plainMetrics(
     sums.rPrecision += top.filter(Boolean).length / top.length;
     let ap = 0;
     top.forEach((hit, j) => { if (hit) ap += top.slice(0, j + 1).filter(Boolean).length / (j + 1); });
-    sums.mapAtR += ap / top.length;
+    sums.mapAtR += ap / R; // R, not min(R, k): PML's relevance-mask row sum is divided by R
     let apk = 0;
     rel.forEach((hit, j) => { if (hit) apk += rel.slice(0, j + 1).filter(Boolean).length / (j + 1); });
-    sums.meanAveragePrecision += apk / Math.max(1, rel.filter(Boolean).length);
+    sums.meanAveragePrecision += apk / R;
     const first = rel.indexOf(true);
     sums.meanReciprocalRank += first < 0 ? 0 : 1 / (first + 1);
   });

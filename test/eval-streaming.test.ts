@@ -58,7 +58,8 @@ function plainPerQuery(
       keys[n++] = d2 * 65536 + j; // integer distances: one exact sort key, index breaking ties
     }
     const order = Array.from(keys.subarray(0, n).sort(), (x) => x % 65536);
-    // Ranks of the relevant rows, ascending; each average precision sums (t + 1) / (rank + 1) over them.
+    // Ranks of the relevant rows, ascending; each average precision sums (t + 1) / (rank + 1) over them
+    // and divides by R (PML: the relevant rows in the reference set, whatever k holds).
     const pos = order.flatMap((j, rank) => (rel(ql[i], rl[j]) ? [rank] : []));
     const m = Math.min(R, k);
     const inK = pos.filter((p) => p < k);
@@ -79,7 +80,7 @@ function plainPerQuery(
     }
     out.push({
       key: asSet(ql[i]).join(),
-      v: [pos[0] === 0 ? 1 : 0, inR.length / m, ap(inR) / m, ap(inK) / Math.max(inK.length, 1), inK.length ? 1 / (inK[0] + 1) : 0,
+      v: [pos[0] === 0 ? 1 : 0, inR.length / m, ap(inR) / R, ap(inK) / R, inK.length ? 1 / (inK[0] + 1) : 0,
         pos.length > 0 && pos[0] < atK ? 1 : 0, rel(ql[i], rl[order[firstAt.get(win)!]]) ? 1 : 0],
     });
   }
@@ -236,4 +237,78 @@ test('rows split over worker threads give the same results as one thread (knn ta
   } finally {
     setParallelMinScores(previous);
   }
+});
+
+test('MAP and MAP@R divide by R for k below, at and above R on every path (host, tiles, threads, neighbour table)', async () => {
+  const { setParallelMinScores, RowWork } = (await import(join(root, 'dist', 'eval', 'row-threads.js'))) as {
+    setParallelMinScores: (n: number) => number; RowWork: { workersStarted: number };
+  };
+  const started = RowWork.workersStarted;
+  const r = akin.createRandom(37);
+  const dim = 2;
+  const atK = 5;
+  // Unbalanced classes, so that one numeric k is below R for some queries, equal to it for others, above it for the rest.
+  const intLabel = (): number => [0, 0, 0, 0, 0, 0, 1, 1, 1, 2, 2, 3][Math.floor(r.next() * 12)];
+  const setLabel = (): number[] => {
+    const a = intLabel();
+    return r.next() < 0.3 ? [a, (a + 1) % 4] : [a];
+  };
+  const nq = 70, nr = 90;
+  const q = intRows(r, nq, dim, 4);
+  const ref = intRows(r, nr, dim, 4);
+  const ints = { ql: Array.from({ length: nq }, intLabel), rl: Array.from({ length: nr }, intLabel) };
+  const sets = { ql: Array.from({ length: nq }, setLabel), rl: Array.from({ length: nr }, setLabel) };
+  // Separate sets: some query labels absent from the reference (lone queries).
+  const sepInts = ints.ql.map((l, i) => (i % 9 === 0 ? 7 : l));
+  const sepSets = sets.ql.map((l, i) => (i % 9 === 0 ? [7, 8] : l));
+  const intersects = (a: akin.eval.LabelValue, b: akin.eval.LabelValue): boolean => (a as number[]).some((v) => (b as number[]).includes(v));
+  const setups = [
+    { name: 'self ints', ql: ints.ql as Label[], ref: q, rl: ints.ql as Label[], same: true, comparison: 'equal' as const },
+    { name: 'separate ints', ql: sepInts as Label[], ref, rl: ints.rl as Label[], same: false, comparison: 'equal' as const },
+    { name: 'self sets', ql: sets.ql as Label[], ref: q, rl: sets.ql as Label[], same: true, comparison: 'intersect' as const },
+    { name: 'separate sets', ql: sepSets as Label[], ref, rl: sets.rl as Label[], same: false, comparison: 'intersect' as const },
+  ];
+  for (const s of setups) {
+    const rel = (a: Label, b: Label): boolean => (typeof a === 'number' ? a === b : intersects(a, b));
+    // Every query's R (plain count), to pick k below, at and above it.
+    const R = s.ql.map((l, i) => s.rl.filter((x) => rel(l, x)).length - (s.same && rel(l, s.ql[i]) ? 1 : 0)).filter((x) => x > 0).sort((a, b) => a - b);
+    const maxR = R[R.length - 1];
+    const ks = [1, R[0], R[Math.floor(R.length / 4)], maxR, maxR + 4, 'maxBinCount' as const, 'all' as const];
+    let belowR = 0;
+    for (const k of ks) {
+      if (typeof k === 'number') belowR += R.filter((x) => k < x).length;
+      const per = plainPerQuery(q, s.ql, s.ref, s.rl, dim, s.same, { k, atK, comparison: s.comparison });
+      for (const avgOfAvgs of [false, true]) {
+        const want = plainMeans(per, avgOfAvgs);
+        const base = {
+          query: q, queryLabels: s.ql as number[], dim, k, atK, avgOfAvgs, metrics: [...NAMES],
+          ...(s.same ? {} : { reference: s.ref, referenceLabels: s.rl as number[] }),
+        };
+        const check = (got: Record<string, number>, path: string): void => {
+          for (const m of NAMES) assertClose(got[m], want[m], { ...EXACT, msg: `${s.name}, k ${k}, avgOfAvgs ${avgOfAvgs}, ${path}: ${m}` });
+        };
+        check(await accuracy(base), 'host');
+        if (!avgOfAvgs) { // only the reduction differs with avgOfAvgs: the per-query paths are checked once
+          check(await accuracy({ ...base, queryTileSize: 11, referenceTileSize: 13 }), 'tiles');
+          const previous = setParallelMinScores(0);
+          try {
+            check(await accuracy({ ...base, queryTileSize: 16 }), 'threads');
+          } finally {
+            setParallelMinScores(previous);
+          }
+          if (s.comparison === 'intersect') check(await accuracy({ ...base, labelComparison: intersects }), 'custom comparison');
+        }
+        // Neighbour table: k resolved as accuracy documents it, then scored by retrievalMetrics.
+        const avail = s.rl.length - (s.same ? 1 : 0);
+        const maxBin = Math.max(...s.ql.map((l) => s.rl.filter((x) => rel(l, x)).length));
+        const kk = Math.min(k === 'all' ? avail : k === 'maxBinCount' ? maxBin - (s.same ? 1 : 0) : k, avail);
+        const stride = Math.max(kk, atK);
+        const table = await knn({ query: q, reference: s.ref, dim, k: stride, metric: 'l2', excludeSelf: s.same });
+        check(retrievalMetrics(table.indices, stride, s.ql as number[], s.rl as number[], s.same, [...NAMES], { k: kk, atK, avgOfAvgs }), 'table');
+      }
+    }
+    assert.ok(belowR > 0, `${s.name}: no query with k < R`);
+  }
+  const info = akin.backend.info();
+  if (info?.backend === 'wasm' && info.threads > 1) assert.ok(RowWork.workersStarted > started, 'the threads path started no workers');
 });

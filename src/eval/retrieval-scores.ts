@@ -15,7 +15,10 @@ export const RETRIEVAL_METRICS: readonly RetrievalMetricName[] = [
 
 /** Per-query relevance counts: R (relevant reference rows) and which queries are lone. */
 export interface RelevanceCounts {
-  /** Relevant reference rows per query, the query's own row not counted. */
+  /**
+   * Relevant reference rows per query (R), the query's own row not counted: the denominator of MAP@R
+   * and MAP. Every thread scoring a row reads it from here, whatever k is.
+   */
   r: Int32Array;
   /** 1 where the query has at least one relevant reference row (PML's `not_lone_query_mask`). */
   notLone: Uint8Array;
@@ -26,7 +29,8 @@ export interface RelevanceCounts {
 /**
  * Counts, for every query, the reference rows whose label matches it (as pytorch-metric-learning's
  * `get_label_match_counts`: once per distinct query label). With `sameSource` the query's own row is
- * not counted when its label matches itself.
+ * not counted when its label matches itself. (PML 2.x subtracts 1 for every query then, even under a
+ * custom comparison by which a label does not match itself; there R here is one more than PML's.)
  */
 export function relevanceCounts(
   q: ResolvedLabels, r: ResolvedLabels, sameSource: boolean, comparison?: LabelComparison,
@@ -135,7 +139,8 @@ export class RetrievalScorer {
       }
       hit[j] = ints ? +(ints[idx] === label) : this.match(i, idx) ? 1 : 0;
     }
-    const m = Math.min(this.o.relevance.r[i], k);
+    const r = this.o.relevance.r[i];
+    const m = Math.min(r, k);
     const ranked = this.wholeK ? k : m;
     let hits = 0, hitsInR = 0, apR = 0, ap = 0, firstHit = -1;
     for (let j = 0; j < ranked; j++) {
@@ -150,8 +155,10 @@ export class RetrievalScorer {
     }
     if (out.precisionAt1) out.precisionAt1[i] = hit[0];
     if (out.rPrecision) out.rPrecision[i] = hitsInR / m;
-    if (out.mapAtR) out.mapAtR[i] = apR / m;
-    if (out.meanAveragePrecision) out.meanAveragePrecision[i] = ap / Math.max(hits, 1);
+    // Both average precisions divide by R, the relevant rows in the whole reference set, neither by
+    // min(R, k) nor by the hits found: a ranking cut short of R relevant rows scores below 1 (PML 2.x).
+    if (out.mapAtR) out.mapAtR[i] = apR / r;
+    if (out.meanAveragePrecision) out.meanAveragePrecision[i] = ap / r;
     if (out.meanReciprocalRank) out.meanReciprocalRank[i] = firstHit >= 0 ? 1 / (firstHit + 1) : 0;
     if (out.recallAtK) {
       let any = 0;

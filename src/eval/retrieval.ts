@@ -46,7 +46,7 @@ export interface AccuracyOptions {
    * - a number, clamped to the number of reference rows available.
    *
    * P@1, R-precision and MAP@R are the same for any k >= the max bin count; only `meanAveragePrecision`
-   * and `meanReciprocalRank` depend on k beyond that.
+   * and `meanReciprocalRank` depend on k beyond that. With k < R, MAP@R and MAP still divide by R.
    */
   k?: number | 'maxBinCount' | 'all' | null;
   /** The K of `recallAtK` and `knnAccuracy` (clamped to the reference rows available). Default 10. */
@@ -112,8 +112,10 @@ const accuracySchema = z
  * - `precisionAt1`: fraction of queries whose nearest neighbour is relevant;
  * - `rPrecision`: relevant fraction of the first min(R, k) neighbours;
  * - `mapAtR`: MAP@R, the sum of precision@i over relevant neighbours i within the first min(R, k),
- *   divided by min(R, k);
- * - `meanAveragePrecision`: the same over all k neighbours, divided by the number of relevant ones (1 if none);
+ *   divided by R (so a k below R caps it at k / R, as PML's relevance mask does);
+ * - `meanAveragePrecision`: the sum of precision@i over relevant neighbours i within the first k,
+ *   divided by R, not by the number of relevant neighbours found (PML's divisor from 1.6.1
+ *   on, 2.8.1 included): a ranking that stops before every relevant row scores less than 1;
  * - `meanReciprocalRank`: 1 / rank of the first relevant neighbour within k (0 if none);
  * - `recallAtK`: Recall@K as deep-metric-learning papers use it (not in PML): the fraction of queries
  *   with at least one relevant neighbour among the first `atK`;
