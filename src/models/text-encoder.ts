@@ -43,7 +43,7 @@ export interface TextEncoderOptions extends Partial<z.input<typeof textEncoderSc
 const schema = textEncoderSchema.extend({
   sequenceLength: z.number().int().min(1),
   vocabSize: z.number().int().min(2),
-  seed: z.number().int().default(0),
+  seed: z.number().int().min(0).default(0),
 });
 
 /**
@@ -108,7 +108,7 @@ export function textEncoder(options: TextEncoderOptions): tf.LayersModel {
       units: o.filters[0],
       returnSequences: true,
       kernelInitializer: init(),
-      recurrentInitializer: tf.initializers.orthogonal({ seed: seed++ }),
+      recurrentInitializer: tf.initializers.orthogonal({ seed: seed++ }), // a normal draw: its seed (o.seed + 2) is never 0, which tfjs would ignore
       name: 'gru',
     }).apply(h) as tf.SymbolicTensor;
   } else {

@@ -37,7 +37,7 @@ export interface TextExpansionOptions extends Partial<z.input<typeof textExpansi
 
 const schema = textExpansionSchema.extend({
   inputDim: z.number().int().min(1),
-  seed: z.number().int().default(0),
+  seed: z.number().int().min(0).default(0),
 });
 
 /**
@@ -56,7 +56,8 @@ export function textExpansion(options: TextExpansionOptions): tf.LayersModel {
     .dense({
       units: o.projectionDim,
       useBias: false,
-      kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: o.initStd, seed: o.seed }),
+      // tfjs's normal draws ignore a falsy seed (seed 0 would be unseeded): offset it by one.
+      kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: o.initStd, seed: o.seed + 1 }),
       name: 'expansion_projection',
     })
     .apply(input) as tf.SymbolicTensor;
