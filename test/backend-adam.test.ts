@@ -156,3 +156,20 @@ test('makeOptimizer("adam") gives the fused Adam with tfjs defaults', async () =
   opt.dispose();
   stock.dispose();
 });
+
+test('fused Adam: a matmul after the step uses the new weights (the wasm matmul caches packed weights)', async () => {
+  await wasm();
+  const w = tf.variable(tf.tensor(values(12, 5), [4, 3]));
+  const x = tf.tensor(values(8, 6), [2, 4]);
+  const opt = new FusedAdamOptimizer(0.1, 0.9, 0.999);
+  tf.tidy(() => tf.matMul(x, w)).dispose(); // packs w
+  const g = tf.tensor(values(12, 9), [4, 3]);
+  apply(opt, { [w.name]: g });
+  const y = tf.tidy(() => tf.matMul(x, w));
+  // The same product in float64 loops over the updated weights.
+  const [wv, xv] = [Array.from(w.dataSync()), Array.from(x.dataSync())];
+  const want = [0, 1].flatMap((i) => [0, 1, 2].map((j) => [0, 1, 2, 3].reduce((s, k) => s + xv[i * 4 + k] * wv[k * 3 + j], 0)));
+  assertClose(y.dataSync(), want, { atol: 1e-5, rtol: 1e-5 });
+  tf.dispose([w, x, g, y]);
+  opt.dispose();
+});

@@ -9,7 +9,7 @@ export const OPTIMIZER_NAMES: readonly OptimizerName[] = ['adam', 'sgd', 'rmspro
 /**
  * Builds an optimiser by name with the given learning rate (SGD without momentum, as PyTorch's default).
  * Adam is {@link FusedAdamOptimizer}: tfjs's Adam (defaults beta1 0.9, beta2 0.999, the backend's
- * epsilon) with one in-place pass per variable on the wasm backend.
+ * epsilon) with one pass per variable on the wasm backend.
  */
 export function makeOptimizer(name: OptimizerName, learningRate: number): tf.Optimizer {
   if (!(learningRate > 0) || !Number.isFinite(learningRate)) {
