@@ -68,6 +68,18 @@ test('identical and renamed labelings score 1; sklearn\'s documented limit cases
   assert.equal(ami(Int32Array.from([]), Int32Array.from([])), 1);
 });
 
+test('identical labelings of singletons: AMI 1 (MI = E[MI] = H, sklearn clamps the 0 / 0 numerator too)', () => {
+  // Every point alone: every relabeling gives the same (permutation) table, so E[MI] = MI = log n = H
+  // and AMI is (MI - E[MI]) / (H - E[MI]) = 0 / 0 up to rounding. scikit-learn clamps both the
+  // numerator and the denominator to +-eps, which makes a perfect match score 1 for every n.
+  for (let n = 2; n <= 12; n++) {
+    const t = Array.from({ length: n }, (_, i) => i);
+    assertClose(ami(t, t), 1, { atol: 1e-12, rtol: 0 });
+    assertClose(ami(t, t.map((v) => 100 - v)), 1, { atol: 1e-12, rtol: 0 });
+    assertClose(nmi(t, t), 1, { atol: 1e-12, rtol: 0 });
+  }
+});
+
 test('a small case worked by hand: NMI and AMI of [0,0,0,1,1,1] vs [0,0,1,1,2,2]', () => {
   // Contingency rows (true) x columns (pred): [[2, 1, 0], [0, 1, 2]]; a = [3, 3], b = [2, 2, 2], N = 6.
   // MI = 2 * (2/6) ln(6*2 / (3*2)) + 2 * (1/6) ln(6*1 / (3*2)) = (2/3) ln 2.

@@ -117,13 +117,18 @@ export function ami(labelsTrue: ClusterLabels, labelsPred: ClusterLabels): numbe
   const [t, p] = checkPair(labelsTrue, labelsPred, 'ami');
   const c = contingency(t, p);
   if (c.a.length === c.b.length && c.a.length <= 1) return 1;
+  if (c.a.length === 1 || c.b.length === 1) return 0; // sklearn: one class or one cluster scores exactly 0
   const mi = mutualInfoFrom(c);
   const emi = expectedMutualInfo(c.a, c.b, c.n);
   const normalizer = (entropyFromCounts(c.a) + entropyFromCounts(c.b)) / 2;
   let denominator = normalizer - emi;
   // sklearn: keep the sign, but never divide by something smaller than machine epsilon.
   denominator = denominator < 0 ? Math.min(denominator, -EPS) : Math.max(denominator, EPS);
-  return (mi - emi) / denominator;
+  // sklearn clamps the numerator the same way, so a perfect match whose expectation equals its MI
+  // (e.g. identical labelings of all singletons: MI = E[MI] = H) scores 1, not 0 / eps = 0.
+  let numerator = mi - emi;
+  numerator = numerator < 0 ? Math.min(numerator, -EPS) : Math.max(numerator, EPS);
+  return numerator / denominator;
 }
 
 /**
