@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { gatherPairs, maskedLogSumExp as compositeLse } from '../core/tensor.js';
+import { tripletLists, type TripletBits } from './triplet-bits.js';
 
 /** Kernel names (akin's own; no tfjs kernel uses the prefix). */
 export const MASKED_LSE = 'AkinMaskedLogSumExp';
@@ -19,6 +20,8 @@ export const L2_SELF = 'AkinL2DistanceSelf';
 /** Gradient of {@link L2_DISTANCE} for one side: inputs dy, d, x (that side) and other; attr `transpose` (x is r). */
 export const L2_GRAD = 'AkinL2DistanceGrad';
 export const L2_GRAD_SELF = 'AkinL2DistanceSelfGrad';
+export const TRIPLET_MARGIN = 'AkinTripletBitsMargin';
+export const TRIPLET_MARGIN_GRAD = 'AkinTripletBitsMarginGrad';
 
 /** Attributes of {@link MASKED_LSE} and {@link MASKED_LSE_GRAD}. */
 export interface MaskedLseAttrs {
@@ -229,5 +232,45 @@ tf.registerGradient({
       pos: () => tf.zerosLike(pos),
       keep: () => tf.zerosLike(keep),
     };
+  },
+});
+
+/** Attributes of {@link TRIPLET_MARGIN} and {@link TRIPLET_MARGIN_GRAD}. */
+export interface TripletMarginAttrs {
+  triplets: TripletBits;
+  /** Added to each difference (rounded to float32, as a float32 tensor op would). */
+  margin: number;
+  /** Similarities: `x[a, n] - x[a, p]` instead of `x[a, p] - x[a, n]`. */
+  inverted: boolean;
+  /** Apply relu to the result. */
+  relu: boolean;
+}
+
+/**
+ * Per kept triplet of `triplets` (in their order): `x[a, p] - x[a, n] + margin` (`x[a, n] - x[a, p] +
+ * margin` when `inverted`), then relu when `relu`, with float32 rounding after each operation: what
+ * {@link gatherDiff}, `tf.add` and `tf.relu` give on the triplets' index lists, in one pass over the
+ * bits where the backend has the kernel (the lists are never built). Differentiable with respect to `x`.
+ */
+export function tripletMargins(x: tf.Tensor2D, triplets: TripletBits, { margin, inverted, relu }: Omit<TripletMarginAttrs, 'triplets'>): tf.Tensor1D {
+  if (hasKernel(TRIPLET_MARGIN) && x.dtype === 'float32') {
+    const attrs: TripletMarginAttrs = { triplets, margin, inverted, relu };
+    return tf.engine().runKernel(TRIPLET_MARGIN, { x }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor1D;
+  }
+  return tf.tidy(() => {
+    const { anchors, positives, negatives } = tripletLists(triplets);
+    const diff = inverted ? gatherDiff(x, anchors, negatives, positives) : gatherDiff(x, anchors, positives, negatives);
+    const v = tf.add(diff, margin);
+    return (relu ? tf.relu(v) : v) as tf.Tensor1D;
+  });
+}
+
+tf.registerGradient({
+  kernelName: TRIPLET_MARGIN,
+  inputsToSave: ['x'],
+  outputsToSave: [true],
+  gradFunc: (dy, saved, attrs) => {
+    const [x, y] = saved;
+    return { x: () => tf.engine().runKernel(TRIPLET_MARGIN_GRAD, { dy: dy as tf.Tensor, x, y }, attrs) as tf.Tensor };
   },
 });

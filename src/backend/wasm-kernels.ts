@@ -6,6 +6,7 @@ import { registerWasmDataKernels, transposeLastTwo } from './wasm-data-kernels.j
 import { withOps } from './wasm-ops.js';
 import { registerWasmFused } from './wasm-fused.js';
 import { registerWasmL2 } from './wasm-l2.js';
+import { registerWasmTripletBits } from './wasm-triplet-bits.js';
 import { registerReductionGradients } from './gradients.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
@@ -47,7 +48,7 @@ let extraRegistered = false;
  * lacks (`Conv2DBackpropFilter`, `DepthwiseConv2dNativeBackpropInput`/`Filter`), `UnsortedSegmentSum`
  * (the gradient of `tf.gather`), a correct `MaxPoolGrad`, faster
  * `Conv2DBackpropInput`, leading-axis `Sum`, `Tile`, `GatherV2`, broadcasting comparisons, a copy-free
- * `Identity`, a blocked `Transpose`, the fused kernels of `fused.ts`, and `Sum`/`Mean` gradients
+ * `Identity`, a blocked `Transpose`, the fused kernels of `fused.ts` (triplet margins over mined bits included), and `Sum`/`Mean` gradients
  * without host-built ones. Idempotent.
  */
 export function registerWasmKernels(): void {
@@ -59,6 +60,7 @@ export function registerWasmKernels(): void {
   registerWasmDataKernels();
   registerWasmFused();
   registerWasmL2();
+  registerWasmTripletBits();
   registerReductionGradients();
   extraRegistered = true;
 }

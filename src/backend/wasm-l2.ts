@@ -39,6 +39,10 @@ function l2Forward(args: KernelArgs): Info {
   const [n, dim] = q.shape;
   const m = ref.shape[0];
   return withOps(args.backend, (ops) => {
+    if (same) {
+      const hit = lastSelf.lookup(ops, q);
+      if (hit) return hit;
+    }
     const g = gram(ops, q, ref);
     const out = ops.empty([n, m], 'float32');
     const qs = ops.heap(q), rs = ops.heap(ref), gs = ops.heap(g), ds = ops.heap(out);
@@ -53,9 +57,53 @@ function l2Forward(args: KernelArgs): Info {
       }
       if (same) ds[row + i] = 0;
     }
+    if (same) lastSelf.store(qs, ds, n, dim);
     return out;
   });
 }
+
+/**
+ * The last self-distance matrix {@link L2_SELF} computed, with a copy of its input: a miner and then its
+ * loss compute the same matrix from equal embeddings (each normalises them itself, so the tensors differ
+ * but their values do not), and the second call copies the matrix instead of running the matmul again.
+ * The kernel is a pure function of its input's values, so a bit-for-bit equal input gives the same
+ * output. Kept on the host in buffers reused from call to call, for matrices of 64k to 4M entries.
+ */
+class SelfDistanceCache {
+  private q = new Int32Array(0);
+  private d = new Float32Array(0);
+  private n = -1;
+  private dim = -1;
+
+  private static fits(n: number): boolean {
+    return n * n >= 1 << 16 && n * n <= 1 << 22;
+  }
+
+  /** The cached matrix as a new tensor when `q` has the values of the last input, else null. */
+  lookup(ops: WasmOps, q: Info): Info | null {
+    const [n, dim] = q.shape;
+    if (n !== this.n || dim !== this.dim || !SelfDistanceCache.fits(n)) return null;
+    const qs = ops.heap(q);
+    const bits = new Int32Array(qs.buffer, qs.byteOffset, n * dim);
+    const saved = this.q;
+    for (let k = 0; k < bits.length; k++) if (bits[k] !== saved[k]) return null;
+    const out = ops.empty([n, n], 'float32');
+    ops.heap(out).set(this.d.subarray(0, n * n));
+    return out;
+  }
+
+  store(qs: Heap, ds: Heap, n: number, dim: number): void {
+    if (!SelfDistanceCache.fits(n)) return;
+    if (this.q.length < n * dim) this.q = new Int32Array(n * dim);
+    if (this.d.length < n * n) this.d = new Float32Array(n * n);
+    this.q.set(new Int32Array(qs.buffer, qs.byteOffset, n * dim));
+    this.d.set(ds.subarray(0, n * n));
+    this.n = n;
+    this.dim = dim;
+  }
+}
+
+const lastSelf = new SelfDistanceCache();
 
 /**
  * `W = dy / (2 d)` where d > 0, else 0 (the gradient with respect to the squared distances, through

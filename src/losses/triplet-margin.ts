@@ -4,7 +4,8 @@ import { parseOptions } from '../core/options.js';
 import { createRandom, type Random } from '../core/random.js';
 import { toConfig } from '../core/registry.js';
 import { gatherPairs } from '../core/tensor.js';
-import { gatherDiff } from '../backend/fused.js';
+import { gatherDiff, tripletMargins } from '../backend/fused.js';
+import { tripletBitsOf, type TripletBits } from '../backend/triplet-bits.js';
 import type { BaseDistance } from '../distances/base-distance.js';
 import { LpDistance } from '../distances/lp-distance.js';
 import { AvgNonZeroReducer } from '../reducers/avg-non-zero-reducer.js';
@@ -81,6 +82,8 @@ export class TripletMarginLoss extends BaseMetricLoss {
   protected computeLoss(input: LossInput): LossDict {
     const nQuery = input.embeddings.shape[0];
     const nRef = input.refEmbeddings ? input.refEmbeddings.shape[0] : nQuery;
+    const bits = input.indices && !this.swap ? tripletBitsOf(input.indices) : undefined;
+    if (bits && bits.labels.length === nQuery && bits.refLabels.length === nRef) return this.fromBits(input, bits);
     if (input.indices) checkTuple(input.indices, nQuery, nRef, this.className);
     const t = convertToTriplets(input.indices, input.labels, input.refLabels, this.tripletsPerAnchor, this.random);
     this.records.numTriplets = t.anchors.length;
@@ -102,6 +105,19 @@ export class TripletMarginLoss extends BaseMetricLoss {
     }
     const losses = this.smoothLoss ? tf.softplus(violation) : tf.relu(violation);
     return { loss: { losses, indices: t, reductionType: 'triplet' } };
+  }
+
+  /**
+   * Triplets from `TripletMarginMiner`, read from its bits in one pass (no index lists, no range checks:
+   * the bits index the batch and reference set by construction): the same losses as the lists give.
+   */
+  private fromBits(input: LossInput, bits: TripletBits): LossDict {
+    this.records.numTriplets = bits.count;
+    if (bits.count === 0) return this.zeroLosses();
+    const mat = this.distance.matrix(input.embeddings, input.refEmbeddings);
+    const margins = tripletMargins(mat, bits, { margin: this.margin, inverted: this.distance.isInverted, relu: !this.smoothLoss });
+    const losses = this.smoothLoss ? tf.softplus(margins) : margins;
+    return { loss: { losses, indices: input.indices!, reductionType: 'triplet' } };
   }
 
   getConfig(): Record<string, unknown> {

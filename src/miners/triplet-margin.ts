@@ -6,7 +6,8 @@ import type { BaseDistance } from '../distances/base-distance.js';
 import { LpDistance } from '../distances/index.js';
 import { BaseMiner, type MinerInput } from './base-miner.js';
 import { registry } from './registry.js';
-import { clearRecords, distanceSpecSchema, resolveDistance, TripletBuffer, withHostMatrix, type DistanceSpec } from './mining-utils.js';
+import { clearRecords, distanceSpecSchema, resolveDistance, withHostMatrix, type DistanceSpec } from './mining-utils.js';
+import { compactTriplets, tripletBitsOf } from '../backend/triplet-bits.js';
 
 /** Which triplets {@link TripletMarginMiner} keeps. */
 export type TripletType = 'all' | 'hard' | 'semihard' | 'easy';
@@ -38,6 +39,8 @@ const schema = z
  * `typeOfTriplets` (pytorch-metric-learning's `TripletMarginMiner`). Positives share the anchor's label
  * (and are not the anchor itself when there is no separate reference set); negatives do not.
  * Triplets come out in row-major (anchor, positive, negative) order, as PML's `torch.where` gives them.
+ * They are held as one bit per candidate and the index lists are built when first read;
+ * `TripletMarginLoss` reads the bits directly (see `backend/triplet-bits.ts`).
  *
  * Records: `numTriplets`; over all candidate triplets, `posPairDist` and `negPairDist` (mean
  * anchor-positive / anchor-negative distance) and `avgTripletMargin` (mean `t`).
@@ -47,8 +50,8 @@ export class TripletMarginMiner extends BaseMiner {
   readonly margin: number;
   readonly typeOfTriplets: TripletType;
   readonly distance: BaseDistance;
-  /** Index arrays reused from call to call (fresh memory costs page faults); results are copied out. */
-  private readonly scratch = new TripletBuffer();
+  /** Bits reused from call to call (fresh memory costs page faults); results are copied out. */
+  private bits = new Uint32Array(0);
 
   constructor(options: TripletMarginMinerOptions = {}) {
     super();
@@ -56,6 +59,16 @@ export class TripletMarginMiner extends BaseMiner {
     this.margin = o.margin;
     this.typeOfTriplets = o.typeOfTriplets;
     this.distance = resolveDistance(o.distance, () => new LpDistance());
+  }
+
+  /** The scratch bits with room for `words` words (the values written so far are kept). */
+  private reserveBits(words: number): Uint32Array {
+    if (words > this.bits.length) {
+      const bigger = new Uint32Array(Math.max(words, 2 * this.bits.length, 1024));
+      bigger.set(this.bits);
+      this.bits = bigger;
+    }
+    return this.bits;
   }
 
   getConfig(): Record<string, unknown> {
@@ -77,8 +90,7 @@ export class TripletMarginMiner extends BaseMiner {
       const { values, cols, labels, refLabels, self } = m;
       const pos = new Int32Array(cols), neg = new Int32Array(cols);
       const negValues = new Float64Array(cols);
-      const buf = this.scratch;
-      let count = 0, sumAp = 0, sumAn = 0, len = 0;
+      let count = 0, kept = 0, sumAp = 0, sumAn = 0, words = 0;
       for (let i = 0; i < m.rows; i++) {
         const row = i * cols;
         const label = labels[i];
@@ -97,12 +109,20 @@ export class TripletMarginMiner extends BaseMiner {
           sumAn += negSum;
         }
         count += nPos * nNeg;
-        buf.reserve(len + nPos * nNeg);
-        len = scanRow(i, pos, nPos, neg, negValues, nNeg, values, row, sign, lo, hi, buf.anchors, buf.positives, buf.negatives, len);
+        const bits = this.reserveBits(words + nPos * ((nNeg + 31) >>> 5));
+        for (let q = 0; q < nPos; q++) {
+          const r = scanPositive(values[row + pos[q]], negValues, nNeg, sign, lo, hi, bits, words);
+          words = r.words;
+          kept += r.kept;
+        }
       }
-      return { out: buf.copy(len), count, sumAp, sumAn };
+      // The bits and labels are copied: the tuple outlives this call, the scratch and the caller's labels.
+      const out = compactTriplets({
+        bits: this.bits.slice(0, words), labels: labels.slice(), refLabels: self ? labels.slice() : refLabels.slice(), self, count: kept,
+      });
+      return { out, count, sumAp, sumAn };
     });
-    this.records.numTriplets = out.anchors.length;
+    this.records.numTriplets = tripletBitsOf(out)!.count;
     if (count > 0) {
       this.records.posPairDist = sumAp / count;
       this.records.negPairDist = sumAn / count;
@@ -113,28 +133,26 @@ export class TripletMarginMiner extends BaseMiner {
 }
 
 /**
- * Appends the triplets (i, pos[q], neg[k]) with `lo < t <= hi`, `t = fround(sign * (d(i, n) - d(i, p)))`
- * (PML's float32 margin), to the index arrays from `len` on (they must have room for nPos * nNeg more);
- * returns the new length. Positives outer, negatives inner, both ascending: PML's row-major order.
+ * Writes the bits of one (anchor, positive) pair from word `words` on: bit k of each run of 32 says whether
+ * `lo < t <= hi` for the k-th negative, `t = fround(sign * (d(a, n) - d(a, p)))` (PML's float32 margin).
+ * Returns the next free word and the number of triplets kept.
  */
-function scanRow(
-  i: number, pos: Int32Array, nPos: number, neg: Int32Array, negValues: Float64Array, nNeg: number,
-  values: Float32Array, row: number, sign: number, lo: number, hi: number,
-  anchors: Int32Array, positives: Int32Array, negatives: Int32Array, len: number,
-): number {
-  for (let q = 0; q < nPos; q++) {
-    const p = pos[q];
-    const ap = values[row + p];
-    for (let k = 0; k < nNeg; k++) {
+function scanPositive(
+  ap: number, negValues: Float64Array, nNeg: number, sign: number, lo: number, hi: number, bits: Uint32Array, words: number,
+): { words: number; kept: number } {
+  let kept = 0;
+  for (let k0 = 0; k0 < nNeg; k0 += 32) {
+    const end = Math.min(nNeg, k0 + 32);
+    let word = 0;
+    for (let k = k0; k < end; k++) {
       const t = Math.fround(sign * (negValues[k] - ap));
-      if (t > lo && t <= hi) {
-        anchors[len] = i;
-        positives[len] = p;
-        negatives[len++] = neg[k];
-      }
+      const keep = t > lo && t <= hi ? 1 : 0;
+      word |= keep << (k - k0);
+      kept += keep;
     }
+    bits[words++] = word;
   }
-  return len;
+  return { words, kept };
 }
 
 registry.register('TripletMarginMiner', (c) => new TripletMarginMiner(c));
