@@ -74,9 +74,19 @@ test('separate reference set: lone queries (label absent from the reference) are
   assertClose(got.mapAtR, 0.75, { atol: 1e-12, rtol: 0 });
   assertClose(got.meanAveragePrecision, 0.75, { atol: 1e-12, rtol: 0 });
 
-  // Every query lone -> every k-NN metric is 0 (PML), and no search is needed.
+  // Every query lone -> every k-NN metric is NaN (PML 2.x's nan_accuracy: nothing could be scored, which
+  // a 0 would hide), and no search is needed; per class, one NaN per distinct query label.
   const lone = await accuracy({ query: [[0], [1], [2]], queryLabels: [0, 1, 2], metrics: [...ALL] });
-  for (const m of ALL) assert.equal(lone[m], 0, m);
+  for (const m of ALL) assert.ok(Number.isNaN(lone[m]), `${m}: ${lone[m]}`);
+  const loneSep = await akin.eval.accuracyPerClass({ query: [[1], [20], [21]], queryLabels: [7, 3, 7], reference, referenceLabels, metrics: ['precisionAt1', 'mapAtR'] });
+  assert.deepEqual(loneSep.classes, [3, 7]);
+  for (const m of ['precisionAt1', 'mapAtR']) {
+    assert.ok(Number.isNaN(loneSep.overall[m]), m);
+    assert.equal(loneSep.perClass[m].length, 2);
+    assert.ok(loneSep.perClass[m].every(Number.isNaN), m);
+  }
+  const table = akin.eval.retrievalMetrics(Int32Array.from([0, 1, 2]), 1, [7, 3, 7], referenceLabels, false, ['precisionAt1']);
+  assert.ok(Number.isNaN(table.precisionAt1));
 });
 
 // Points 0 1 2 10 11 12 with labels 0 1 0 0 1 1, query = reference: every label has 3 rows, so R = 2

@@ -203,7 +203,8 @@ export function scoreNeighbours(neighbors: Int32Array, stride: number, o: Scorer
 
 /**
  * Reduces per-query values (NaN = lone query, skipped): the plain mean over queries, or with
- * `avgOfAvgs` the mean of per-class means (PML's `avg_of_avgs`). 0 when every query is lone.
+ * `avgOfAvgs` the mean of per-class means (PML's `avg_of_avgs`). NaN when every query is lone (PML 2.x's
+ * `nan_accuracy`: no query can be scored, which is not the same as scoring 0).
  */
 export function reduceScores(values: Float64Array, q: ResolvedLabels, avgOfAvgs: boolean): number {
   if (!avgOfAvgs) {
@@ -212,10 +213,10 @@ export function reduceScores(values: Float64Array, q: ResolvedLabels, avgOfAvgs:
       s += v;
       n++;
     }
-    return n === 0 ? 0 : s / n;
+    return n === 0 ? Number.NaN : s / n;
   }
   const per = perClassMeans(values, q);
-  if (per.length === 0) return 0;
+  if (per.length === 0) return Number.NaN;
   return per.reduce((a, c) => a + c.mean, 0) / per.length;
 }
 

@@ -4,7 +4,9 @@ import { parseOptions } from '../core/options.js';
 import type { Random } from '../core/random.js';
 import { clusteringScores } from './clustering.js';
 import { type EmbeddingsLike, embeddingShape } from './embeddings.js';
-import { type EvalLabels, type LabelComparison, type LabelValue, type ResolvedLabels, resolveLabels } from './labels.js';
+import {
+  type EvalLabels, type LabelComparison, type LabelValue, type ResolvedLabels, compareLabelValues, labelAt, labelKey, resolveLabels,
+} from './labels.js';
 import {
   RETRIEVAL_METRICS, type RetrievalMetricName, type ScorerOptions, perClassMeans, reduceScores, relevanceCounts, scoreNeighbours,
 } from './retrieval-scores.js';
@@ -75,7 +77,10 @@ export interface AccuracyOptions {
 
 /** What {@link accuracyPerClass} returns. */
 export interface PerClassAccuracy {
-  /** The distinct labels of the non-lone queries, numbers ascending, sets lexicographically (`torch.unique` order). */
+  /**
+   * The distinct labels of the non-lone queries (of every query when all are lone, each scored NaN),
+   * numbers ascending, sets lexicographically (`torch.unique` order).
+   */
   classes: LabelValue[];
   /** Each retrieval metric's per-class mean, aligned with `classes` (PML's `return_per_class`). */
   perClass: Record<string, number[]>;
@@ -125,7 +130,8 @@ const accuracySchema = z
  * - `nmi`, `ami`: k-means on the query rows (k = number of distinct query labels) scored against the labels.
  *
  * Queries with no relevant reference row ("lone" queries, e.g. a label absent from the reference set)
- * are left out of the k-NN metrics, as PML does; when every query is lone those metrics are 0. Each is
+ * are left out of the k-NN metrics, as PML does; when every query is lone those metrics are NaN (and with
+ * {@link accuracyPerClass} NaN for every query class), as PML 2.x returns. Each is
  * the mean over queries, or with `avgOfAvgs` the mean of per-class means. Unlike PML, the default k is
  * `'maxBinCount'` (cheaper, and exact for the headline metrics); pass `k: 'all'` for PML's default.
  *
@@ -179,8 +185,12 @@ async function computeAccuracy(options: AccuracyOptions, perClass: boolean): Pro
     const relevance = relevanceCounts(qLabels, rLabels, sameSource, comparison);
     const plan = planK(relevance.notLone, relevance.maxBinCount, rLabels.n, sameSource, o.k, o.atK, retrieval);
     if (plan.stride === 0) {
-      for (const m of retrieval) result.overall[m] = 0;
-      if (perClass) for (const m of retrieval) result.perClass[m] = [];
+      // Every query lone: nothing to score (PML's nan_accuracy, one NaN per distinct query label).
+      for (const m of retrieval) result.overall[m] = Number.NaN;
+      if (perClass) {
+        result.classes = distinctLabels(qLabels);
+        for (const m of retrieval) result.perClass[m] = result.classes.map(() => Number.NaN);
+      }
     } else {
       const scores = await streamScores(
         { query, reference: o.reference as EmbeddingsLike | undefined, dim: o.dim, metric: o.metric,
@@ -204,6 +214,13 @@ async function computeAccuracy(options: AccuracyOptions, perClass: boolean): Pro
     if (wanted.includes('ami')) result.overall.ami = scores.ami;
   }
   return result;
+}
+
+/** The distinct labels of `q`, in `torch.unique` order. */
+function distinctLabels(q: ResolvedLabels): LabelValue[] {
+  const seen = new Map<number | string, LabelValue>();
+  for (let i = 0; i < q.n; i++) if (!seen.has(labelKey(q, i))) seen.set(labelKey(q, i), labelAt(q, i));
+  return [...seen.values()].sort(compareLabelValues);
 }
 
 /**
