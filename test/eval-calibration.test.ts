@@ -188,3 +188,44 @@ test('match through an index: one batched call when the index has searchBatch, o
   const none = await match({ queries, dim, index: new akin.search.ExactIndex({ metric: 'cosine' }), threshold: 1 });
   assert.ok(none.ids.every((id) => id === null) && Array.from(none.distances).every((d) => d === Infinity));
 });
+
+test('match(queries, { index, threshold }) and match({ queries, ... }) agree; misuse names the bad argument', async () => {
+  // Same hand-worked set as above: 0.4 -> x = 0 (A, squared d 0.16); 4.4 -> x = 3 (B, d 1.96).
+  const q = [[0.4], [4.4]];
+  const index = new akin.search.ExactIndex({ metric: 'l2' });
+  await index.add(Float32Array.from(X.flat()), 1, ['a', 'b', 'c', 'd', 'e'], Y.map((label) => ({ label })));
+  const positional = await match(q, { index, threshold: 1 });
+  assert.deepEqual(Array.from(positional.labels), [0, -1]);
+  assert.deepEqual(positional.ids, ['a', 'c']);
+  assertClose(positional.distances, [0.16, 1.96], { atol: 1e-5, rtol: 0 });
+  const loose = await match(q, { reference: X, referenceLabels: Y, threshold: 2, distance: 'l2' });
+  assert.deepEqual(Array.from(loose.labels), [0, 1]);
+  assert.deepEqual(Array.from(loose.indices), [0, 2]);
+  const old = await match({ queries: q, index, threshold: 1 });
+  assert.deepEqual(old, positional);
+
+  const bad = (re: RegExp) => (e: Error) => e instanceof akin.ConfigError && re.test(e.message);
+  await assert.rejects(match(q, { queries: q, index, threshold: 1 } as never), bad(/'queries' is given twice/));
+  await assert.rejects(match(q, { index, threshold: '1' } as never), bad(/threshold/));
+  await assert.rejects(match(q, { index, threshold: 1, treshold: 1 } as never), bad(/treshold/));
+  await assert.rejects(match(q, null as never), bad(/second argument must be an options object, got null/));
+  await assert.rejects(match({ index, threshold: 1 } as never), bad(/'queries' is required/));
+  await assert.rejects((match as (q: unknown) => Promise<unknown>)(q), bad(/options are missing/));
+});
+
+test('pickThreshold: a given threshold, a named target or the optimal one; errors name the option', () => {
+  const { pickThreshold, ThresholdError } = akin.eval;
+  const saved = {
+    distance: 'cosine', metric: 'f1', split: 'validation', created: '', count: 1, positives: 1, curve: [],
+    optimal: { threshold: 0.25, precision: 1, recall: 1, f1: 1, matchRate: 1 },
+    targets: { 'precision@0.9': { threshold: 0.125, precision: 0.9, recall: 1, f1: 1, matchRate: 1 }, 'recall@0.99': null },
+  } as unknown as akin.eval.SavedThresholds;
+  assert.deepEqual(pickThreshold(saved, {}, 'cosine'), { threshold: 0.25, source: 'thresholds.json optimal', distance: 'cosine' });
+  assert.deepEqual(pickThreshold(saved, { target: 'precision@0.9' }, 'cosine'), { threshold: 0.125, source: 'thresholds.json precision@0.9', distance: 'cosine' });
+  assert.deepEqual(pickThreshold(saved, { threshold: 3, target: 'precision@0.9' }, 'l2'), { threshold: 3, source: 'request', distance: 'l2' });
+  assert.deepEqual(pickThreshold(null, { threshold: 0.5 }, 'ip'), { threshold: 0.5, source: 'request', distance: 'ip' });
+  const err = (code: string, re: RegExp) => (e: Error) => e instanceof ThresholdError && (e as akin.AkinError).code === code && re.test(e.message);
+  assert.throws(() => pickThreshold(null, {}, 'cosine', { threshold: '--threshold', target: '--target' }), err('E_NOT_CALIBRATED', /akin calibrate.*--threshold/));
+  assert.throws(() => pickThreshold(saved, { target: 'recall@0.99' }, 'cosine', { threshold: 'x', target: '--target' }), err('E_NOT_CALIBRATED', /--target 'recall@0\.99' was not calibrated; known: precision@0\.9, recall@0\.99/));
+  assert.throws(() => pickThreshold(saved, {}, 'l2'), err('E_METRIC_MISMATCH', /calibrated in 'cosine' distance but the index ranks by 'l2'/));
+});

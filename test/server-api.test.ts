@@ -251,8 +251,12 @@ describe('batch search: several queries answered in one pass', () => {
       assert.equal(r.status, status, `${JSON.stringify(body).slice(0, 80)}: ${JSON.stringify(r.json)}`);
       assert.match(r.json.error.message, msg);
     }
-    const m = await call(running.url, 'POST', '/match', { k: 3 });
-    assert.doesNotMatch(m.json.error.message, /for a batch/, '/match takes one query only');
+    const m = await call(running.url, 'POST', '/match', { k: 3, threshold: 0.1 });
+    assert.equal(m.status, 400);
+    assert.match(m.json.error.message, /exactly one of 'vector', 'input' or 'id' \(or, for a batch, one of 'vectors', 'inputs' or 'ids'\)/, '/match takes batches too');
+    const mb = await call(running.url, 'POST', '/match', { ids: [1, 999], threshold: 0.1 });
+    assert.equal(mb.status, 404);
+    assert.match(mb.json.error.message, /body\.ids\[1\] 999 is not in the index/);
   });
 });
 
@@ -280,6 +284,62 @@ describe('calibrated match and tokens', () => {
       assert.match(bad.json().error.message, /body\.target 'recall@0\.99' was not calibrated/);
       const info = (await app.inject({ method: 'GET', url: '/info' })).json();
       assert.equal(info.calibrated, true);
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('POST /match takes a batch (vectors, inputs or ids) and answers each query as a single /match would', async () => {
+    const queryIds = [0, 7, 21];
+    /** Cosine distances from item q to its k nearest other items, nearest first (plain loops). */
+    const nearDist = (q: number, k: number): number[] =>
+      bruteIds(emb.subarray(q * dim, (q + 1) * dim), k, (i) => i !== q).map((i) => 1 - cos(emb.subarray(q * dim, (q + 1) * dim), emb.subarray(i * dim, (i + 1) * dim)));
+    // optimal: exactly two of query 0's four neighbours; the target: all four of every query; the request: none.
+    const tOpt = (nearDist(0, 4)[1] + nearDist(0, 4)[2]) / 2;
+    const tAll = Math.max(...queryIds.map((q) => nearDist(q, 4)[3])) * 1.01 + 1e-6;
+    const tNone = Math.min(...queryIds.map((q) => nearDist(q, 1)[0])) / 2;
+    const thresholds = {
+      distance: 'cosine', metric: 'f1', split: 'validation', created: '', count: 1, positives: 1, curve: [],
+      optimal: { threshold: tOpt, precision: 1, recall: 1, f1: 1 },
+      targets: { 'precision@0.9': { threshold: tAll, precision: 0.9, recall: 1, f1: 1 } },
+    } as unknown as server.ServeContext['thresholds'];
+    const app = await server.createApp({ ...ctx, thresholds });
+    try {
+      /** Hits within `t` of item q (itself excluded), from plain cosine loops. */
+      const within = (q: number, k: number, t: number): number[] => {
+        const v = emb.subarray(q * dim, (q + 1) * dim);
+        return bruteIds(v, k, (i) => i !== q).filter((i) => 1 - cos(v, emb.subarray(i * dim, (i + 1) * dim)) <= t);
+      };
+      for (const [extra, t, source] of [[{}, tOpt, 'thresholds.json optimal'], [{ target: 'precision@0.9' }, tAll, 'thresholds.json precision@0.9'], [{ threshold: tNone }, tNone, 'request']] as const) {
+        const r = await app.inject({ method: 'POST', url: '/match', payload: { ids: queryIds, k: 4, ...extra } });
+        assert.equal(r.statusCode, 200, r.body);
+        const results = r.json().results as any[];
+        assert.equal(results.length, queryIds.length);
+        const counts = results.map((res) => res.matches.length);
+        if (t === tOpt) assert.equal(counts[0], 2);
+        if (t === tAll) assert.deepEqual(counts, [4, 4, 4]);
+        if (t === tNone) assert.deepEqual(counts, [0, 0, 0]);
+        results.forEach((res, n) => {
+          const q = queryIds[n];
+          const expectIds = within(q, 4, t);
+          assert.equal(res.threshold, t);
+          assert.equal(res.thresholdSource, source);
+          assert.equal(res.distance, 'cosine');
+          assert.deepEqual(res.matches.map((h: any) => h.id), expectIds, `query ${q} at ${t}`);
+          assert.equal(res.matched, expectIds.length > 0);
+          const nearest = bruteIds(emb.subarray(q * dim, (q + 1) * dim), 1, (i) => i !== q)[0];
+          assert.equal(res.nearest.id, nearest);
+          assert.equal(res.label, expectIds.length > 0 ? nearest % 4 : null);
+        });
+      }
+      // The same queries as vectors and as raw inputs: the item itself is now among the hits (distance 0).
+      const byVectors = (await app.inject({ method: 'POST', url: '/match', payload: { vectors: queryIds.map((q) => Array.from(emb.subarray(q * dim, (q + 1) * dim))), k: 2, threshold: 1e-5 } })).json();
+      assert.deepEqual(byVectors.results.map((res: any) => res.matches.map((h: any) => h.id)), queryIds.map((q) => [q]));
+      const byInputs = (await app.inject({ method: 'POST', url: '/match', payload: { inputs: queryIds.map(rowOf), k: 2, threshold: 1e-5 } })).json();
+      assert.deepEqual(byInputs.results.map((res: any) => res.nearest.id), queryIds);
+      const single = (await app.inject({ method: 'POST', url: '/match', payload: { id: 7, k: 4 } })).json();
+      assert.equal(single.results, undefined, 'a single query is answered as before');
+      assert.deepEqual(single.matches.map((h: any) => h.id), within(7, 4, tOpt));
     } finally {
       await app.close();
     }

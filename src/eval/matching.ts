@@ -88,17 +88,42 @@ async function nearestHits(index: NearestNeighborIndex, queries: Float32Array, d
   return out;
 }
 
+/** Options of {@link match} when the queries are its first argument: everything but `queries`. */
+export type MatchWithOptions = Omit<MatchOptions, 'queries'>;
+
+function isOptionsObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
+}
+
 /**
  * Matching in the manner of TensorFlow Similarity's `match()`: each query takes the label of its
  * nearest reference row when that row is within `threshold`, and `noMatchLabel` (-1) otherwise. Searches
  * `reference` exactly in one tiled pass ({@link knn}, k = 1), or a {@link NearestNeighborIndex}: in one
  * call when it offers `searchBatch` (the exact index does), else one query at a time.
  *
+ * Two call forms, the same result: the queries first and the options after them, as the issue and
+ * TensorFlow Similarity write it, or one options object holding `queries`.
+ *
  * ```ts
- * const { labels, distances } = await match({ queries, dim: 128, reference, referenceLabels, threshold: 0.3 });
+ * const m1 = await match(queries, { index, threshold: cal.optimal.threshold });
+ * const m2 = await match({ queries, dim: 128, reference, referenceLabels, threshold: 0.3 });
  * ```
  */
-export async function match(options: MatchOptions): Promise<MatchResult> {
+export async function match(queries: EmbeddingsLike, options: MatchWithOptions): Promise<MatchResult>;
+export async function match(options: MatchOptions): Promise<MatchResult>;
+export async function match(first: EmbeddingsLike | MatchOptions, second?: MatchWithOptions): Promise<MatchResult> {
+  let options: MatchOptions;
+  if (second === undefined) {
+    if (!isOptionsObject(first)) {
+      throw new ConfigError("match: options are missing: call match(queries, { threshold, index | reference, ... }) or match({ queries, threshold, ... })");
+    }
+    if (first.queries === undefined) throw new ConfigError("match: 'queries' is required (or pass the queries as the first argument)");
+    options = first as unknown as MatchOptions;
+  } else {
+    if (!isOptionsObject(second)) throw new ConfigError(`match: the second argument must be an options object, got ${second === null ? 'null' : typeof second}`);
+    if ('queries' in second) throw new ConfigError("match: 'queries' is given twice: as the first argument and in the options; drop one");
+    options = { ...second, queries: first as EmbeddingsLike };
+  }
   const o = parseOptions('match', schema, options);
   const hasRef = o.reference !== undefined;
   if (hasRef === (o.index !== undefined)) throw new ConfigError("match: give exactly one of 'reference' (with 'referenceLabels') or 'index'");

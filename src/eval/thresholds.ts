@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataError } from '../core/errors.js';
+import { AkinError, DataError } from '../core/errors.js';
 import { writeJsonAtomic } from '../core/fs.js';
 import type { CalibrationPoint, CalibrationResult } from './calibration.js';
 
@@ -40,4 +40,62 @@ export function loadThresholds(runDir: string): SavedThresholds | null {
     throw new DataError(`${path} is not a thresholds file: 'optimal.threshold' or 'distance' is missing; run 'akin calibrate' again`);
   }
   return value;
+}
+
+/** Raised when no match threshold can be chosen (`E_NOT_CALIBRATED`) or the calibrated one is in another distance (`E_METRIC_MISMATCH`). */
+export class ThresholdError extends AkinError {
+  constructor(code: 'E_NOT_CALIBRATED' | 'E_METRIC_MISMATCH', message: string) {
+    super(code, message);
+  }
+}
+
+/** How the caller asks for a threshold: an explicit distance, or a calibrated target by name. */
+export interface ThresholdRequest {
+  /** A distance to use as is (in the index's own units); wins over everything saved. */
+  threshold?: number;
+  /** A calibrated target such as `precision@0.9`. Default: the saved optimal (F1-best) threshold. */
+  target?: string;
+}
+
+/** The threshold chosen by {@link pickThreshold}. */
+export interface PickedThreshold {
+  /** Largest distance that still counts as a match (inclusive). */
+  threshold: number;
+  /** Where it came from: `request`, `thresholds.json optimal` or `thresholds.json <target>`. */
+  source: string;
+  /** The distance it is measured in (the index's metric). */
+  distance: string;
+}
+
+/**
+ * Chooses the match threshold the server's `POST /match` and `akin search` use: `request.threshold`
+ * when given, else the named calibrated `request.target`, else the saved optimal threshold. `names`
+ * says how the caller spells the two options in error messages (`body.threshold`, `--threshold`, ...).
+ * Throws a {@link ThresholdError} when the run is not calibrated, the target was not calibrated, or
+ * the saved thresholds are in another distance than `indexMetric`.
+ */
+export function pickThreshold(
+  saved: SavedThresholds | null,
+  request: ThresholdRequest,
+  indexMetric: string,
+  names: { threshold: string; target: string } = { threshold: 'threshold', target: 'target' },
+): PickedThreshold {
+  if (request.threshold !== undefined) return { threshold: request.threshold, source: 'request', distance: indexMetric };
+  if (!saved) {
+    throw new ThresholdError('E_NOT_CALIBRATED', `the run has no ${THRESHOLDS_FILE}: run 'akin calibrate --run DIR' first, or pass ${names.threshold} (a distance)`);
+  }
+  let picked: PickedThreshold;
+  if (request.target !== undefined) {
+    const p = saved.targets?.[request.target];
+    if (!p) {
+      throw new ThresholdError('E_NOT_CALIBRATED', `${names.target} '${request.target}' was not calibrated; known: ${Object.keys(saved.targets ?? {}).join(', ') || 'none'}`);
+    }
+    picked = { threshold: p.threshold, source: `${THRESHOLDS_FILE} ${request.target}`, distance: saved.distance };
+  } else {
+    picked = { threshold: saved.optimal.threshold, source: `${THRESHOLDS_FILE} optimal`, distance: saved.distance };
+  }
+  if (picked.distance !== indexMetric) {
+    throw new ThresholdError('E_METRIC_MISMATCH', `${THRESHOLDS_FILE} is calibrated in '${picked.distance}' distance but the index ranks by '${indexMetric}'; rebuild the index with that metric or pass ${names.threshold}`);
+  }
+  return picked;
 }

@@ -2,6 +2,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { AkinError } from '../core/errors.js';
 import { cosineSimilarity } from '../core/similarity.js';
 import { embed } from '../models/embed.js';
+import { type PickedThreshold, type ThresholdRequest, pickThreshold, ThresholdError } from '../eval/thresholds.js';
 import { searchMany } from '../search/batch.js';
 import type { IndexId, SearchFilter, SearchHit } from '../search/types.js';
 import { presentedToken, tokenMatcher } from './auth.js';
@@ -40,7 +41,7 @@ interface QueryBody {
   id?: IndexId;
 }
 
-/** A batch of queries of one kind (POST /search). */
+/** A batch of queries of one kind (POST /search, POST /match). */
 interface BatchBody {
   vectors?: number[][];
   inputs?: unknown[];
@@ -70,6 +71,7 @@ export async function createApp(ctx: ServeContext, options: AppOptions = {}): Pr
 
   app.setErrorHandler((err: FastifyError | HttpError | AkinError, req, reply) => {
     if (err instanceof HttpError) return reply.status(err.status).send({ error: { code: err.code, message: err.message } });
+    if (err instanceof ThresholdError) return reply.status(422).send({ error: { code: err.code, message: err.message } });
     // A database behind the index (pgvector) that fails is the server's trouble, not the request's.
     if (err instanceof AkinError) return reply.status(err.code === 'E_DATABASE' ? 503 : 400).send({ error: { code: err.code, message: err.message } });
     const fe = err as FastifyError;
@@ -79,7 +81,7 @@ export async function createApp(ctx: ServeContext, options: AppOptions = {}): Pr
       const missing = (v.params as { missingProperty?: string })?.missingProperty;
       const extra = (v.params as { additionalProperty?: string })?.additionalProperty;
       const queryField = ['vector', 'input', 'id', 'vectors', 'inputs', 'ids'].includes(missing ?? '');
-      const batch = req.url.split('?')[0] === '/search' ? " (or, for a batch, one of 'vectors', 'inputs' or 'ids')" : '';
+      const batch = ['/search', '/match'].includes(req.url.split('?')[0]) ? " (or, for a batch, one of 'vectors', 'inputs' or 'ids')" : '';
       const msg = v.keyword === 'oneOf' || (queryField && fe.validation.some((e) => e.keyword === 'oneOf'))
         ? `${path}: give exactly one of 'vector', 'input' or 'id'${batch}`
         : missing ? `${path}.${missing} is required`
@@ -171,43 +173,27 @@ export async function createApp(ctx: ServeContext, options: AppOptions = {}): Pr
     return { results: await searchFor(b, b.k, b.filter) };
   });
 
-  app.post<{ Body: QueryBody & { k: number; threshold?: number; target?: string; filter?: SearchFilter } }>('/match', { schema: matchSchema }, async (req) => {
-    const b = req.body;
-    const t = ctx.thresholds;
-    let threshold: number;
-    let source: string;
-    let distance: string = t?.distance ?? ctx.index.metric;
-    if (b.threshold !== undefined) {
-      threshold = b.threshold;
-      source = 'request';
-      distance = ctx.index.metric;
-    } else if (!t) {
-      throw new HttpError(422, 'E_NOT_CALIBRATED', "the run has no thresholds.json: run 'akin calibrate --run DIR' first, or pass body.threshold (a distance)");
-    } else if (b.target !== undefined) {
-      const p = t.targets?.[b.target];
-      if (!p) throw new HttpError(422, 'E_NOT_CALIBRATED', `body.target '${b.target}' was not calibrated; known: ${Object.keys(t.targets ?? {}).join(', ') || 'none'}`);
-      threshold = p.threshold;
-      source = `thresholds.json ${b.target}`;
-    } else {
-      threshold = t.optimal.threshold;
-      source = 'thresholds.json optimal';
-    }
-    if (distance !== ctx.index.metric) {
-      throw new HttpError(422, 'E_METRIC_MISMATCH', `thresholds.json is calibrated in '${distance}' distance but the index ranks by '${ctx.index.metric}'; rebuild the index with that metric or pass body.threshold`);
-    }
-    const hits = await searchFor(b, b.k, b.filter);
+  /** One query's answer of POST /match: its hits within `picked.threshold` and the label of the nearest. */
+  const matchReply = (hits: SearchHit[], picked: PickedThreshold): Record<string, unknown> => {
     // Calibrated thresholds are in the index's own distance units (cosine 1 - cos, l2 squared, ip -ip).
-    const matches = hits.filter((h) => h.distance <= threshold);
+    const matches = hits.filter((h) => h.distance <= picked.threshold);
     const nearest = hits[0] ?? null;
     return {
       matched: matches.length > 0,
       label: matches.length > 0 ? (nearest?.metadata?.label ?? nearest?.id ?? null) : null,
-      threshold,
-      thresholdSource: source,
-      distance,
+      threshold: picked.threshold,
+      thresholdSource: picked.source,
+      distance: picked.distance,
       nearest,
       matches,
     };
+  };
+
+  app.post<{ Body: QueryBody & BatchBody & ThresholdRequest & { k: number; filter?: SearchFilter } }>('/match', { schema: matchSchema }, async (req) => {
+    const b = req.body;
+    const picked = pickThreshold(ctx.thresholds, b, ctx.index.metric, { threshold: 'body.threshold', target: 'body.target' });
+    if (b.vectors || b.inputs || b.ids) return { results: (await searchBatchFor(b, b.k, b.filter)).map((hits) => matchReply(hits, picked)) };
+    return matchReply(await searchFor(b, b.k, b.filter), picked);
   });
 
   app.post<{ Body: { a: QueryBody; b: QueryBody } }>('/similarity', { schema: similaritySchema }, async (req) => {

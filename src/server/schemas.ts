@@ -45,6 +45,10 @@ export const embedSchema = {
 /** Up to 256 queries of one kind, searched in one pass. */
 const batchOf = <T>(items: T) => ({ type: 'array', items, minItems: 1, maxItems: 256 }) as const;
 
+/** A single query's fields and a batch's (`vectors`, `inputs` or `ids`): exactly one of the six. */
+const queryOrBatchProps = { ...queryProps, vectors: batchOf(vector), inputs: batchOf(rawInput), ids: batchOf(id) } as const;
+const oneQueryOrBatch = [...oneQuery.oneOf, { required: ['vectors'] }, { required: ['inputs'] }, { required: ['ids'] }] as const;
+
 /**
  * One query (`vector`, `input` or `id`; the reply's `results` is its hits) or a batch of them
  * (`vectors`, `inputs` or `ids`; `results` holds the hits of each query, in order).
@@ -53,10 +57,10 @@ export const searchSchema = {
   body: {
     type: 'object',
     properties: {
-      ...queryProps, vectors: batchOf(vector), inputs: batchOf(rawInput), ids: batchOf(id),
+      ...queryOrBatchProps,
       k: { type: 'integer', minimum: 1, maximum: 1000, default: 10 }, filter,
     },
-    oneOf: [...oneQuery.oneOf, { required: ['vectors'] }, { required: ['inputs'] }, { required: ['ids'] }],
+    oneOf: oneQueryOrBatch,
     additionalProperties: false,
   },
   response: {
@@ -68,32 +72,39 @@ export const searchSchema = {
   },
 } as const;
 
+/** One query's answer of POST /match. */
+const matchReply = {
+  type: 'object',
+  properties: {
+    matched: { type: 'boolean' },
+    label: {},
+    threshold: num,
+    thresholdSource: { type: 'string' },
+    distance: { type: 'string' },
+    nearest: { anyOf: [hit, { type: 'null' }] },
+    matches: { type: 'array', items: hit },
+  },
+} as const;
+
+/**
+ * One query (`vector`, `input` or `id`; the reply is its match) or a batch of them (`vectors`,
+ * `inputs` or `ids`; the reply's `results` holds the match of each query, in order), as POST /search.
+ */
 export const matchSchema = {
   body: {
     type: 'object',
     properties: {
-      ...queryProps,
+      ...queryOrBatchProps,
       k: { type: 'integer', minimum: 1, maximum: 1000, default: 5 },
       threshold: num,
       target: { type: 'string', pattern: '^(precision|recall)@[0-9.]+$' },
       filter,
     },
-    ...oneQuery,
+    oneOf: oneQueryOrBatch,
     additionalProperties: false,
   },
   response: {
-    200: {
-      type: 'object',
-      properties: {
-        matched: { type: 'boolean' },
-        label: {},
-        threshold: num,
-        thresholdSource: { type: 'string' },
-        distance: { type: 'string' },
-        nearest: { anyOf: [hit, { type: 'null' }] },
-        matches: { type: 'array', items: hit },
-      },
-    },
+    200: { anyOf: [{ type: 'object', properties: { results: { type: 'array', items: matchReply } }, required: ['results'] }, matchReply] },
     '4xx': errorReply,
   },
 } as const;
