@@ -37,8 +37,11 @@ export class LpDistance extends BaseDistance {
       // One kernel each way where the backend has it (wasm), the same computation below elsewhere.
       const fused = l2DistanceMatrix(query, same ? undefined : ref);
       if (fused) return fused;
-      const qq = tf.sum(tf.square(query), 1, true);
-      const rr = tf.reshape(tf.sum(tf.square(ref), 1), [1, -1]);
+      // The squared norms come from the matmul that gives the dot products (row i with itself), so an
+      // embedding compared with an identical one (the same rows in another tensor) gets |q|^2 and q.r
+      // summed in the same order, and an exact 0.
+      const qq = rowSquares(query);
+      const rr = tf.reshape(rowSquares(ref), [1, -1]);
       let d2 = tf.relu(tf.sub(tf.add(qq, rr), tf.mul(tf.matMul(query, ref, false, true), 2))) as tf.Tensor2D;
       if (same) d2 = zeroDiagonal(d2);
       return safeSqrt(d2) as tf.Tensor2D;
@@ -61,6 +64,12 @@ export class LpDistance extends BaseDistance {
     const root = tf.pow(tf.where(positive, s, tf.onesLike(s)), 1 / this.p);
     return tf.where(positive, root, tf.zerosLike(s));
   }
+}
+
+/** `|x_i|^2` per row as [n, 1], each from a 1 x dim by dim x 1 matmul (the dot products' summation). */
+function rowSquares(x: tf.Tensor2D): tf.Tensor2D {
+  const [n, dim] = x.shape;
+  return tf.reshape(tf.matMul(tf.reshape(x, [n, 1, dim]), tf.reshape(x, [n, dim, 1])), [n, 1]);
 }
 
 registry.register('LpDistance', (c) => new LpDistance(c));
