@@ -91,8 +91,10 @@ program
   .option('--out <dir>', 'run folder (default: runs/<name>-<time>)')
   .option('--resume <dir>', 'continue a killed run from its last checkpoint')
   .option('--data <source>', "override the config's data source")
-  .action(async (opts: { config: string; out?: string; resume?: string; data?: string }) => {
-    const config = readRunConfig(opts.config);
+  .option('--seed <n>', "override the config's seed (weights, batches, splits' shuffles)", intArg('--seed', 0))
+  .action(async (opts: { config: string; out?: string; resume?: string; data?: string; seed?: number }) => {
+    const read = readRunConfig(opts.config);
+    const config = opts.seed === undefined ? read : parseRunConfig({ ...read, seed: opts.seed }, opts.config);
     await startBackend(program.opts());
     if (opts.resume && !existsSync(opts.resume)) throw new AkinError('E_DATA', `--resume: no run folder at ${opts.resume}`);
     const runDir = resolve(opts.resume ?? opts.out ?? join('runs', `${config.name}-${timestamp()}`));

@@ -17,6 +17,8 @@ export interface ConvnetOptions {
   dropout?: number;
   /** End with an L2-normalisation layer. Default `true`. */
   normalize?: boolean;
+  /** Average-pool the image by this factor before the first conv (a fixed low-pass front end); 1 = none. Default `1`. */
+  inputPool?: number;
   /** Seed of the weight initialisers. Default `0`. */
   seed?: number;
 }
@@ -29,19 +31,25 @@ const schema = z
     embeddingDim: z.number().int().min(1).default(128),
     dropout: z.number().min(0).max(0.99).default(0),
     normalize: z.boolean().default(true),
+    inputPool: z.number().int().min(1).default(1),
     seed: z.number().int().default(0),
   })
-  .strict();
+  .strict()
+  .refine((o) => o.inputPool === 1 || (o.inputShape[0] >= o.inputPool && o.inputShape[1] >= o.inputPool), {
+    message: 'must not exceed the image height or width',
+    path: ['inputPool'],
+  });
 
 /**
- * A small conv net for images: for each entry of `filters`, a same-padded conv (ReLU) and a 2x2 max
- * pool; then Flatten -> Dense(embeddingDim) -> L2 normalisation. Defaults: conv 3x3x32, pool,
- * conv 3x3x64, pool, dense 128.
+ * A small conv net for images: an optional `inputPool` average pool, then for each entry of `filters`
+ * a same-padded conv (ReLU) and a 2x2 max pool; then Flatten -> Dense(embeddingDim) -> L2
+ * normalisation. Defaults: conv 3x3x32, pool, conv 3x3x64, pool, dense 128.
  */
 export function convnet(options: ConvnetOptions = {}): tf.Sequential {
   const o = parseOptions('models.convnet', schema, options);
   const model = tf.sequential({ name: 'akin_convnet' });
   let seed = o.seed;
+  if (o.inputPool > 1) model.add(tf.layers.averagePooling2d({ poolSize: o.inputPool, inputShape: o.inputShape }));
   o.filters.forEach((filters, i) => {
     model.add(
       tf.layers.conv2d({
@@ -50,7 +58,7 @@ export function convnet(options: ConvnetOptions = {}): tf.Sequential {
         padding: 'same',
         activation: 'relu',
         kernelInitializer: tf.initializers.glorotUniform({ seed: seed++ }),
-        ...(i === 0 ? { inputShape: o.inputShape } : {}),
+        ...(i === 0 && o.inputPool === 1 ? { inputShape: o.inputShape } : {}),
       }),
     );
     model.add(tf.layers.maxPooling2d({ poolSize: 2 }));

@@ -93,6 +93,8 @@ registerModelType({
       embeddingDim: z.number().int().min(1).default(128),
       dropout: z.number().min(0).max(0.99).default(0),
       normalize: z.boolean().default(true),
+      /** Average-pool the image by this factor before the first conv; 1 = none. */
+      inputPool: z.number().int().min(1).default(1),
     })
     .strict(),
   build: (o, input, seed) => {
