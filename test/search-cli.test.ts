@@ -1,6 +1,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -90,6 +90,77 @@ test('akin index build, then akin search --id and --query agree with brute force
   const exposed = await cli(['serve', '--run', runDir, '--host', '0.0.0.0']);
   assert.equal(exposed.code, 2);
   assert.match(exposed.stderr, /pass --token/);
+});
+
+/** Cosine distance (1 - cos) between embedding rows i and j, plain loops. */
+function cosDist(i: number, j: number): number {
+  let d = 0, na = 0, nb = 0;
+  for (let t = 0; t < dim; t++) { d += embeddings[i * dim + t] * embeddings[j * dim + t]; na += embeddings[i * dim + t] ** 2; nb += embeddings[j * dim + t] ** 2; }
+  return 1 - d / Math.sqrt(na * nb);
+}
+
+test('akin search marks matches with the run\'s thresholds.json (optimal, --target, --threshold) and says which threshold', { timeout: 300_000 }, async () => {
+  // Runs after the first test (the exact index of the unseen split is in the run folder).
+  type Out = { query: string; threshold?: number; thresholdSource?: string; distance?: string; results: { id: number; distance: number; match?: boolean }[] }[];
+  const thrPath = join(runDir, 'thresholds.json');
+  const plain = await cli(['search', '--run', runDir, '--id', '17', '--k', '4', '--json']);
+  assert.equal(plain.code, 0, plain.stderr);
+  const p0 = (JSON.parse(plain.stdout) as Out)[0];
+  assert.equal(p0.threshold, undefined, 'no thresholds.json: output as before');
+  assert.ok(p0.results.every((h) => !('match' in h)));
+
+  const ids = expected(embeddings.subarray(17 * dim, 18 * dim), 4, 17);
+  const d = ids.map((j) => cosDist(17, j));
+  const tOpt = (d[1] + d[2]) / 2; // two of the four within
+  const tTarget = d[3] * 1.01 + 1e-6; // all four within
+  const point = (threshold: number) => ({ threshold, precision: 0.9, recall: 0.5, f1: 0.6, matchRate: 0.5 });
+  writeFileSync(thrPath, JSON.stringify({
+    distance: 'cosine', metric: 'f1', split: 'validation', created: '', count: 10, positives: 5, curve: [],
+    optimal: point(tOpt), targets: { 'precision@0.9': point(tTarget), 'recall@0.99': null },
+  }));
+  try {
+    const opt = await cli(['search', '--run', runDir, '--id', '17', '--k', '4', '--json']);
+    assert.equal(opt.code, 0, opt.stderr);
+    const o = (JSON.parse(opt.stdout) as Out)[0];
+    assert.deepEqual(o.results.map((h) => h.id), ids);
+    assert.equal(o.threshold, tOpt);
+    assert.equal(o.thresholdSource, 'thresholds.json optimal');
+    assert.equal(o.distance, 'cosine');
+    assert.deepEqual(o.results.map((h) => h.match), [true, true, false, false]);
+
+    const tgt = await cli(['search', '--run', runDir, '--id', '17', '--k', '4', '--target', 'precision@0.9', '--json']);
+    assert.equal(tgt.code, 0, tgt.stderr);
+    const t = (JSON.parse(tgt.stdout) as Out)[0];
+    assert.equal(t.thresholdSource, 'thresholds.json precision@0.9');
+    assert.deepEqual(t.results.map((h) => h.match), [true, true, true, true]);
+
+    const given = (d[0] + d[1]) / 2;
+    const qfile = join(runDir, 'queries-thr.jsonl');
+    writeFileSync(qfile, JSON.stringify(Array.from(ds.features.subarray(17 * 784, 18 * 784))));
+    const req = await cli(['search', '--run', runDir, '--query', qfile, '--k', '5', '--threshold', String(given)]);
+    assert.equal(req.code, 0, req.stderr);
+    assert.match(req.stdout, new RegExp(`^threshold ${String(given).replace('.', '\\.')} \\(request; cosine distance`));
+    // The item itself (distance ~0) and its nearest neighbour are within; the next three are not.
+    const rows = req.stdout.split('\n').filter((l) => /^\s+\d+\s/.test(l));
+    assert.deepEqual(rows.map((l) => l.trim().split(/\s+/)[4]), ['yes', 'yes', 'no', 'no', 'no']);
+    assert.deepEqual(rows.map((l) => Number(l.trim().split(/\s+/)[1])), [17, ...ids]);
+
+    const unknown = await cli(['search', '--run', runDir, '--id', '17', '--target', 'recall@0.99']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /--target 'recall@0\.99' was not calibrated/);
+    const both = await cli(['search', '--run', runDir, '--id', '17', '--target', 'precision@0.9', '--threshold', '0.1']);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /at most one of --threshold X or --target NAME/);
+
+    // Thresholds in another distance than the index's: plain search warns and marks nothing.
+    writeFileSync(thrPath, JSON.stringify({ ...JSON.parse(readFileSync(thrPath, 'utf8')), distance: 'l2' }));
+    const other = await cli(['search', '--run', runDir, '--id', '17', '--k', '2', '--json']);
+    assert.equal(other.code, 0, other.stderr);
+    assert.match(other.stderr, /calibrated in 'l2' distance but the index ranks by 'cosine'/);
+    assert.equal((JSON.parse(other.stdout) as Out)[0].threshold, undefined);
+  } finally {
+    rmSync(thrPath, { force: true });
+  }
 });
 
 test('akin index build --kind pgvector, then akin search and akin serve use the index saved with the run', { timeout: 300_000 }, async () => {

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import { ConfigError, DataError } from '../core/errors.js';
 import { embed } from '../models/embed.js';
+import { type PickedThreshold, pickThreshold, ThresholdError } from '../eval/thresholds.js';
 import { searchMany } from '../search/batch.js';
 import type { IndexId, SearchFilter, SearchHit } from '../search/types.js';
 import { openRunContext } from '../server/context.js';
@@ -9,20 +10,47 @@ import { readInputs } from './inputs.js';
 
 type StartBackend = (opts: { backend?: string; threads?: number }) => Promise<void>;
 
+/** A hit of `akin search`; `match` is present when a threshold applies (distance within it). */
+export type MatchedHit = SearchHit & { match?: boolean };
+
 /** One query's neighbours as printed by `akin search`. */
 export interface QueryResult {
   query: string;
-  results: SearchHit[];
+  /** The match threshold applied (a distance in the index's units), when the run is calibrated or one was given. */
+  threshold?: number;
+  /** Where `threshold` came from: `request` (`--threshold`), `thresholds.json optimal` or `thresholds.json <target>`. */
+  thresholdSource?: string;
+  /** The distance `threshold` is measured in. */
+  distance?: string;
+  results: MatchedHit[];
 }
 
-/** Fixed-width text of search results: rank, id, score, label/class. */
+/** Marks each hit with `match` (distance within the threshold) and records the threshold on the result. */
+export function applyThreshold(result: QueryResult, picked: PickedThreshold | null): QueryResult {
+  if (!picked) return result;
+  return {
+    query: result.query,
+    threshold: picked.threshold,
+    thresholdSource: picked.source,
+    distance: picked.distance,
+    results: result.results.map((h) => ({ ...h, match: h.distance <= picked.threshold })),
+  };
+}
+
+/** Fixed-width text of search results: rank, id, score (and distance, match with a threshold), label/class. */
 export function formatResults(results: QueryResult[]): string {
   const lines: string[] = [];
+  const first = results[0];
+  if (first?.threshold !== undefined) {
+    lines.push(`threshold ${first.threshold} (${first.thresholdSource}; ${first.distance} distance, a match when distance <= threshold)`);
+  }
   for (const r of results) {
+    const withMatch = r.threshold !== undefined;
     lines.push(`query ${r.query}`);
-    lines.push(`  ${'rank'.padEnd(6)}${'id'.padEnd(10)}${'score'.padEnd(10)}metadata`);
+    lines.push(`  ${'rank'.padEnd(6)}${'id'.padEnd(10)}${'score'.padEnd(10)}${withMatch ? `${'distance'.padEnd(10)}${'match'.padEnd(7)}` : ''}metadata`);
     r.results.forEach((h, i) => {
-      lines.push(`  ${String(i + 1).padEnd(6)}${String(h.id).padEnd(10)}${h.score.toFixed(4).padEnd(10)}${h.metadata ? JSON.stringify(h.metadata) : ''}`);
+      const m = withMatch ? `${h.distance.toFixed(4).padEnd(10)}${(h.match ? 'yes' : 'no').padEnd(7)}` : '';
+      lines.push(`  ${String(i + 1).padEnd(6)}${String(h.id).padEnd(10)}${h.score.toFixed(4).padEnd(10)}${m}${h.metadata ? JSON.stringify(h.metadata) : ''}`);
     });
   }
   return lines.join('\n');
@@ -42,8 +70,14 @@ export function addSearchCommand(program: Command, startBackend: StartBackend): 
       return n;
     }, 10)
     .option('--filter <json>', 'metadata filter, e.g. \'{"label": 5}\'')
+    .option('--threshold <distance>', "mark hits within this distance as matches (in the index's distance units), instead of the run's thresholds.json", (v: string) => {
+      const n = Number(v);
+      if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('--threshold must be a finite number (a distance)');
+      return n;
+    })
+    .option('--target <name>', "use this calibrated threshold of thresholds.json (e.g. precision@0.9) instead of the F1-optimal one")
     .option('--json', 'print JSON')
-    .action(async (opts: { run: string; query?: string; id?: string; k: number; filter?: string; json?: boolean }) => {
+    .action(async (opts: { run: string; query?: string; id?: string; k: number; filter?: string; threshold?: number; target?: string; json?: boolean }) => {
       if ((opts.query === undefined) === (opts.id === undefined)) throw new ConfigError('search: give exactly one of --query FILE or --id N');
       let filter: SearchFilter | undefined;
       if (opts.filter !== undefined) {
@@ -53,8 +87,10 @@ export function addSearchCommand(program: Command, startBackend: StartBackend): 
           throw new ConfigError(`search: --filter is not valid JSON (${(e as Error).message})`);
         }
       }
+      if (opts.threshold !== undefined && opts.target !== undefined) throw new ConfigError('search: give at most one of --threshold X or --target NAME');
       await startBackend(program.opts());
       const ctx = await openRunContext(resolve(opts.run), { loadItems: false });
+      const picked = searchThreshold(ctx.thresholds, { threshold: opts.threshold, target: opts.target }, ctx.index.metric);
       const out: QueryResult[] = [];
       if (opts.id !== undefined) {
         const id: IndexId = /^-?\d+$/.test(opts.id) ? Number(opts.id) : opts.id;
@@ -68,7 +104,26 @@ export function addSearchCommand(program: Command, startBackend: StartBackend): 
         const batches = await searchMany(ctx.index, embeddings, opts.k, { filter });
         batches.forEach((results, i) => out.push({ query: `${opts.query}[${i}]`, results }));
       }
-      process.stdout.write(opts.json ? `${JSON.stringify(out, null, 2)}\n` : `${formatResults(out)}\n`);
+      const marked = out.map((r) => applyThreshold(r, picked));
+      process.stdout.write(opts.json ? `${JSON.stringify(marked, null, 2)}\n` : `${formatResults(marked)}\n`);
       await ctx.index.close?.();
     });
+}
+
+/**
+ * The threshold `akin search` applies, chosen as the server's POST /match does ({@link pickThreshold}):
+ * `--threshold`, else `--target`, else the saved optimal one; null when the run is not calibrated and
+ * neither option was given. A saved threshold in another distance than the index's is reported and
+ * left out unless asked for by `--target`.
+ */
+function searchThreshold(saved: Parameters<typeof pickThreshold>[0], request: { threshold?: number; target?: string }, metric: string): PickedThreshold | null {
+  const asked = request.threshold !== undefined || request.target !== undefined;
+  if (!asked && !saved) return null;
+  try {
+    return pickThreshold(saved, request, metric, { threshold: '--threshold', target: '--target' });
+  } catch (e) {
+    if (asked || !(e instanceof ThresholdError) || e.code !== 'E_METRIC_MISMATCH') throw e;
+    process.stderr.write(`warning: ${e.message}; hits are not marked as matches\n`);
+    return null;
+  }
 }
