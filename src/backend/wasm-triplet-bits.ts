@@ -7,29 +7,32 @@ type KernelArgs = Parameters<tf.KernelConfig['kernelFunc']>[0];
 type Heap = tf.backend_util.TypedArray;
 
 /**
- * Walks the kept triplets of `a.triplets` in order and calls `f(t, rowBase, p, n)` with the triplet's
- * number, the anchor's row offset in an [n, m] matrix and the positive and negative columns.
- * Written once and specialised by V8 per caller below (each passes its own arrow function).
+ * Walks the kept triplets of `a.triplets` in order, one (anchor, positive) run at a time: `f(t0, row, p,
+ * negs, count)` gets the number of the run's first triplet, the anchor's row offset in an [n, m] matrix,
+ * the positive's column and the run's negative columns (`negs[0 .. count)`, decoded from the bits; valid
+ * only during the call). One call per run keeps the per-triplet loops inside the kernels.
  */
-function walk(a: TripletMarginAttrs, m: number, f: (t: number, row: number, p: number, n: number) => void): void {
+function walk(a: TripletMarginAttrs, m: number, f: (t0: number, row: number, p: number, negs: Int32Array, count: number) => void): void {
   const tb = a.triplets;
   const pos = new Int32Array(tb.refLabels.length), neg = new Int32Array(tb.refLabels.length);
+  const negs = new Int32Array(tb.refLabels.length);
   const bits = tb.bits;
   let w = 0, t = 0;
   for (let i = 0; i < tb.labels.length; i++) {
     const [nPos, nNeg] = anchorLists(tb, i, pos, neg);
     const words = (nNeg + 31) >>> 5;
-    const row = i * m;
     for (let q = 0; q < nPos; q++, w += words) {
-      const p = pos[q];
+      let count = 0;
       for (let k = 0; k < words; k++) {
         let word = bits[w + k];
         while (word !== 0) {
           const b = 31 - Math.clz32(word & -word);
           word &= word - 1;
-          f(t++, row, p, neg[(k << 5) + b]);
+          negs[count++] = neg[(k << 5) + b];
         }
       }
+      if (count > 0) f(t, i * m, pos[q], negs, count);
+      t += count;
     }
   }
 }
@@ -50,10 +53,14 @@ function tripletMarginKernel(args: KernelArgs): Info {
 
 function fillMargins(a: TripletMarginAttrs, m: number, margin: number, xs: Heap, ys: Heap): void {
   const { inverted, relu } = a;
-  walk(a, m, (t, row, p, n) => {
-    const d = inverted ? xs[row + n] - xs[row + p] : xs[row + p] - xs[row + n];
-    const v = Math.fround(Math.fround(d) + margin);
-    ys[t] = relu && v < 0 ? 0 : v;
+  const sign = inverted ? -1 : 1;
+  walk(a, m, (t0, row, p, negs, count) => {
+    const ap = xs[row + p];
+    for (let s = 0; s < count; s++) {
+      // x[a,p] - x[a,n] (negated for similarities: exact), rounded as a float32 subtraction.
+      const v = Math.fround(Math.fround(sign * (ap - xs[row + negs[s]])) + margin);
+      ys[t0 + s] = relu && v < 0 ? 0 : v;
+    }
   });
 }
 
@@ -73,15 +80,18 @@ function tripletMarginGrad(args: KernelArgs): Info {
 
 function accumulateGrad(a: TripletMarginAttrs, m: number, dys: Heap, ys: Heap, dx: Heap): void {
   const { inverted, relu } = a;
-  walk(a, m, (t, row, p, n) => {
-    if (relu && !(ys[t] > 0)) return;
-    const g = dys[t];
-    if (inverted) {
-      dx[row + n] += g;
-      dx[row + p] -= g;
-    } else {
-      dx[row + p] += g;
-      dx[row + n] -= g;
+  walk(a, m, (t0, row, p, negs, count) => {
+    for (let s = 0; s < count; s++) {
+      if (relu && !(ys[t0 + s] > 0)) continue;
+      const g = dys[t0 + s];
+      const n = row + negs[s];
+      if (inverted) {
+        dx[n] += g;
+        dx[row + p] -= g;
+      } else {
+        dx[row + p] += g;
+        dx[n] -= g;
+      }
     }
   });
 }

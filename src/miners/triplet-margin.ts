@@ -146,7 +146,7 @@ function scanPositive(
     let word = 0;
     for (let k = k0; k < end; k++) {
       const t = Math.fround(sign * (negValues[k] - ap));
-      const keep = t > lo && t <= hi ? 1 : 0;
+      const keep = +(t > lo) & +(t <= hi); // no branch: a kept candidate is not predictable
       word |= keep << (k - k0);
       kept += keep;
     }
