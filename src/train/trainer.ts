@@ -15,7 +15,7 @@ import { loadModel, saveModel } from '../models/io.js';
 import { ImageAugmenter, type ImageAugmentOptions } from '../data/augment.js';
 import { makeOptimizer, type OptimizerName } from './optimizers.js';
 import { JsonlLogger, ProgressCallback, type Callback, type EpochLogs } from './callbacks.js';
-import { improves, parseEarlyStopping, type EarlyStoppingOptions } from './early-stopping.js';
+import { EarlyStoppingTracker, parseEarlyStopping, type EarlyStoppingOptions } from './early-stopping.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.js';
 import { cosineMatrix, distillSchema, neighbourhoodKl, type DistillOptions } from './distill.js';
 import { learningRateAt, parseLrSchedule, setLearningRate, type LrScheduleOptions } from './schedules.js';
@@ -130,8 +130,9 @@ export interface FitResult {
   history: EpochLogs[];
   epochsRun: number;
   stoppedEarly: boolean;
-  /** Epoch (0-based) with the best monitored value, or the last epoch without early stopping. */
+  /** Epoch (0-based) with the best monitored value; the last epoch without early stopping or when no epoch had a finite one. */
   bestEpoch: number;
+  /** The best monitored value; null when none was finite (e.g. every validation metric NaN). */
   best: number | null;
 }
 
@@ -215,6 +216,7 @@ export class Trainer {
 
     // Batches are assembled ahead (in a worker thread when there is augmentation) while steps run.
     const prefetcher = new BatchPrefetcher(data, { views: o.views, augment: augmenter, withClean: Boolean(distill) });
+    const tracker = new EarlyStoppingTracker(es);
     let stoppedEarly = false;
     let epoch = startEpoch;
     for (; epoch < o.epochs; epoch++) {
@@ -273,20 +275,12 @@ export class Trainer {
       }
       logs.seconds = (performance.now() - t0) / 1000;
 
-      let stop = false;
-      if (es && logs[es.monitor] !== undefined) {
-        if (improves(logs[es.monitor], state.best, es)) {
-          state.best = logs[es.monitor];
-          state.bestEpoch = epoch;
-          state.wait = 0;
-          if (o.restoreBest) {
-            bestWeights?.forEach((w) => w.dispose());
-            bestWeights = model.getWeights().map((w) => w.clone());
-            if (bestDir) await saveModel(model, bestDir);
-          }
-        } else if (++state.wait > es.patience) {
-          stop = true;
-        }
+      const verdict = tracker.update(epoch, logs, state);
+      let stop = verdict === 'stop';
+      if (verdict === 'improved' && o.restoreBest) {
+        bestWeights?.forEach((w) => w.dispose());
+        bestWeights = model.getWeights().map((w) => w.clone());
+        if (bestDir) await saveModel(model, bestDir);
       }
       state.epoch = epoch;
       state.history.push({ epoch, ...logs });
@@ -312,7 +306,7 @@ export class Trainer {
       history: state.history,
       epochsRun,
       stoppedEarly,
-      bestEpoch: es ? state.bestEpoch : state.epoch,
+      bestEpoch: es && state.bestEpoch >= 0 ? state.bestEpoch : state.epoch,
       best: state.best,
     };
   }
