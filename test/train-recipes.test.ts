@@ -51,3 +51,13 @@ test('every recipe is a valid run config', () => {
     assert.deepEqual(c.data.testClasses, [5, 6, 7, 8, 9], f);
   }
 });
+
+test("akin demo trains the seed-MLP recipe: same model, loss, optimiser and training terms", async () => {
+  const { DEMO_CONFIG } = (await import(new URL('../../dist/cli/demo.js', import.meta.url).href)) as { DEMO_CONFIG: Record<string, unknown> };
+  const recipe = JSON.parse(readFileSync(join(repo, 'recipes', 'mlp-seed-zero-shot.json'), 'utf8')) as Record<string, unknown>;
+  const demo = akin.pipeline.parseRunConfig(DEMO_CONFIG, 'demo') as unknown as Record<string, unknown>;
+  const parsed = akin.pipeline.parseRunConfig(recipe, 'recipe') as unknown as Record<string, unknown>;
+  for (const key of ['model', 'projectionHead', 'loss', 'miner', 'optimizer', 'distill', 'batchSize', 'm', 'augment', 'lossWeight']) {
+    assert.deepEqual(demo[key], parsed[key], key);
+  }
+});

@@ -1,9 +1,13 @@
 import type { RunConfigInput } from '../pipeline/config.js';
 
 /**
- * The demo's default run: the seed MLP (784 -> 256 ReLU -> 128, unit-norm) trained on Fashion-MNIST
- * classes 0-4 of the test split embedded in the package, evaluated on held-out images of those
- * classes (seen) and on classes 5-9 (unseen).
+ * The demo's default run: `recipes/mlp-seed-zero-shot.json` (the seed MLP 784 -> 256 ReLU -> 128,
+ * unit-norm, behind a 2x2 average-pool front end; contrastive loss through a projection head,
+ * distilled towards the untrained network's neighbourhoods) on the Fashion-MNIST test split embedded
+ * in the package: trained on classes 0-4 with early stopping on a validation split of those classes,
+ * evaluated on held-out images of classes 0-4 (seen) and on classes 5-9 (unseen). The recipe's two
+ * epochs over 30,000 images become up to 16 over the ~4,000 embedded training images (about the same
+ * number of steps). A test keeps the model, loss and training terms equal to the recipe's.
  */
 export const DEMO_CONFIG: RunConfigInput = {
   name: 'demo',
@@ -16,12 +20,14 @@ export const DEMO_CONFIG: RunConfigInput = {
     seenHoldout: 0.2,
     validation: 0.1,
   },
-  model: { type: 'mlp', hidden: [256], embeddingDim: 128, activation: 'relu', normalize: true },
+  model: { type: 'mlp', inputPool: 2, hidden: [256], embeddingDim: 128, activation: 'relu', normalize: true },
+  projectionHead: { hidden: [512] },
   loss: { className: 'ContrastiveLoss', config: { posMargin: 0, negMargin: 1 } },
   miner: null,
-  optimizer: { name: 'adam', learningRate: 1e-3 },
-  batchSize: 100,
-  m: 20,
-  epochs: 15,
+  optimizer: { name: 'adam', learningRate: 3e-4 },
+  distill: { teacher: 'initial', weight: 3, temperature: 0.05 },
+  batchSize: 256,
+  m: 128,
+  epochs: 16,
   earlyStopping: { monitor: 'val_mapAtR', patience: 3, minDelta: 1e-4 },
 };
