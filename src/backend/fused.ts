@@ -4,7 +4,7 @@
  * Values agree to float32 rounding: the fused kernels accumulate in float64.
  */
 import * as tf from '@tensorflow/tfjs';
-import { gatherPairs, maskedLogSumExp as compositeLse } from '../core/tensor.js';
+import { detached, gatherPairs, maskedLogSumExp as compositeLse } from '../core/tensor.js';
 import { tripletLists, type TripletBits } from './triplet-bits.js';
 
 /** Kernel names (akin's own; no tfjs kernel uses the prefix). */
@@ -22,6 +22,8 @@ export const L2_GRAD = 'AkinL2DistanceGrad';
 export const L2_GRAD_SELF = 'AkinL2DistanceSelfGrad';
 export const TRIPLET_MARGIN = 'AkinTripletBitsMargin';
 export const TRIPLET_MARGIN_GRAD = 'AkinTripletBitsMarginGrad';
+export const TRIPLET_MEAN = 'AkinTripletBitsPositiveMean';
+export const TRIPLET_MEAN_GRAD = 'AkinTripletBitsPositiveMeanGrad';
 
 /** Attributes of {@link MASKED_LSE} and {@link MASKED_LSE_GRAD}. */
 export interface MaskedLseAttrs {
@@ -272,5 +274,36 @@ tf.registerGradient({
   gradFunc: (dy, saved, attrs) => {
     const [x, y] = saved;
     return { x: () => tf.engine().runKernel(TRIPLET_MARGIN_GRAD, { dy: dy as tf.Tensor, x, y }, attrs) as tf.Tensor };
+  },
+});
+
+/**
+ * The mean of the positive values of {@link tripletMargins} with relu (0 when none is positive), i.e.
+ * what `AvgNonZeroReducer` makes of them, without the per-triplet tensor: one pass over the bits each
+ * way where the backend has the kernel (sums in float64), the per-triplet values and stock ops
+ * elsewhere. Differentiable with respect to `x`.
+ */
+export function tripletPositiveMean(x: tf.Tensor2D, triplets: TripletBits, { margin, inverted }: { margin: number; inverted: boolean }): tf.Scalar {
+  if (hasKernel(TRIPLET_MEAN) && x.dtype === 'float32') {
+    const attrs: TripletMarginAttrs = { triplets, margin, inverted, relu: true };
+    const [mean, count] = tf.engine().runKernel(TRIPLET_MEAN, { x }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    count.dispose(); // the gradient keeps its own reference when one is being recorded
+    return mean as tf.Scalar;
+  }
+  return tf.tidy(() => {
+    const v = tripletMargins(x, triplets, { margin, inverted, relu: true });
+    const kept = detached(v, (u) => tf.greater(u, 0));
+    return tf.div(tf.sum(tf.where(kept, v, tf.zerosLike(v))), tf.maximum(tf.sum(tf.cast(kept, 'float32')), 1)) as tf.Scalar;
+  });
+}
+
+tf.registerGradient({
+  kernelName: TRIPLET_MEAN,
+  inputsToSave: ['x'],
+  outputsToSave: [false, true],
+  gradFunc: (dy, saved, attrs) => {
+    const [x, count] = saved;
+    const g = Array.isArray(dy) ? dy[0] : dy;
+    return { x: () => tf.engine().runKernel(TRIPLET_MEAN_GRAD, { dy: g, x, count }, attrs) as tf.Tensor };
   },
 });

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { TRIPLET_MARGIN, TRIPLET_MARGIN_GRAD, type TripletMarginAttrs } from './fused.js';
+import { TRIPLET_MARGIN, TRIPLET_MARGIN_GRAD, TRIPLET_MEAN, TRIPLET_MEAN_GRAD, type TripletMarginAttrs } from './fused.js';
 import { anchorLists } from './triplet-bits.js';
-import { registerWasmKernel, withOps, type Info } from './wasm-ops.js';
+import { registerWasmKernel, withOps, WasmOps, type Info, type WasmBackendLike } from './wasm-ops.js';
 
 type KernelArgs = Parameters<tf.KernelConfig['kernelFunc']>[0];
 type Heap = tf.backend_util.TypedArray;
@@ -52,30 +52,81 @@ function tripletMarginKernel(args: KernelArgs): Info {
 }
 
 function fillMargins(a: TripletMarginAttrs, m: number, margin: number, xs: Heap, ys: Heap): void {
-  const { inverted, relu } = a;
-  const sign = inverted ? -1 : 1;
+  const { relu } = a;
+  walkMargins(a, m, margin, xs, (t, v) => {
+    ys[t] = relu && v < 0 ? 0 : v;
+  });
+}
+
+/**
+ * Calls `f(t, v, ap, an)` for every kept triplet with its margin `v = fround(fround(x[a,p] - x[a,n]) +
+ * margin)` (the difference negated for similarities, which is exact: a float32 subtraction and a float32
+ * add) and the offsets of its (a, p) and (a, n) cells.
+ */
+function walkMargins(a: TripletMarginAttrs, m: number, margin: number, xs: Heap, f: (t: number, v: number, ap: number, an: number) => void): void {
+  const sign = a.inverted ? -1 : 1;
   walk(a, m, (t0, row, p, negs, count) => {
-    const ap = xs[row + p];
+    const dap = xs[row + p];
     for (let s = 0; s < count; s++) {
-      // x[a,p] - x[a,n] (negated for similarities: exact), rounded as a float32 subtraction.
-      const v = Math.fround(Math.fround(sign * (ap - xs[row + negs[s]])) + margin);
-      ys[t0 + s] = relu && v < 0 ? 0 : v;
+      const an = row + negs[s];
+      f(t0 + s, Math.fround(Math.fround(sign * (dap - xs[an])) + margin), row + p, an);
     }
+  });
+}
+
+/** Forward of {@link TRIPLET_MEAN}: the mean of the positive margins (float64 sum) and their count. */
+function tripletMeanKernel(args: KernelArgs): Info[] {
+  const { x } = args.inputs as { x: Info };
+  const a = args.attrs as unknown as TripletMarginAttrs;
+  const ops = new WasmOps(args.backend as WasmBackendLike);
+  const mean = ops.empty([], 'float32');
+  const count = ops.empty([], 'float32');
+  let sum = 0, n = 0;
+  walkMargins(a, x.shape[1], Math.fround(a.margin), ops.heap(x), (_t, v) => {
+    if (v > 0) {
+      sum += v;
+      n++;
+    }
+  });
+  ops.heap(mean)[0] = n > 0 ? sum / n : 0;
+  ops.heap(count)[0] = n;
+  return [mean, count];
+}
+
+/** A zeroed gradient the shape of input `x`, filled by `f` (given its heap view and x's column count). */
+function zeroGrad(args: KernelArgs, f: (ops: WasmOps, dx: Heap, m: number) => void): Info {
+  const { x } = args.inputs as { x: Info };
+  const [n, m] = x.shape;
+  return withOps(args.backend, (ops) => {
+    const out = ops.empty([n, m], 'float32');
+    const dx = ops.heap(out);
+    dx.fill(0);
+    f(ops, dx, m);
+    return out;
+  });
+}
+
+/** Gradient of {@link TRIPLET_MEAN}: `dy / max(count, 1)` added at (a, p) and subtracted at (a, n) of each triplet with a positive margin. */
+function tripletMeanGrad(args: KernelArgs): Info {
+  const { dy, x, count } = args.inputs as { dy: Info; x: Info; count: Info };
+  const a = args.attrs as unknown as TripletMarginAttrs;
+  return zeroGrad(args, (ops, dx, m) => {
+    const g = Math.fround(ops.heap(dy)[0] / Math.max(ops.heap(count)[0], 1));
+    const [plus, minus] = a.inverted ? [-g, g] : [g, -g];
+    walkMargins(a, m, Math.fround(a.margin), ops.heap(x), (_t, v, ap, an) => {
+      if (v > 0) {
+        dx[ap] += plus;
+        dx[an] += minus;
+      }
+    });
   });
 }
 
 /** Gradient of {@link TRIPLET_MARGIN}: `dy` added at each (a, p) and subtracted at each (a, n) (swapped when inverted), where relu passes it. */
 function tripletMarginGrad(args: KernelArgs): Info {
-  const { dy, x, y } = args.inputs as { dy: Info; x: Info; y: Info };
+  const { dy, y } = args.inputs as { dy: Info; y: Info };
   const a = args.attrs as unknown as TripletMarginAttrs;
-  const [n, m] = x.shape;
-  return withOps(args.backend, (ops) => {
-    const out = ops.empty([n, m], 'float32');
-    const dys = ops.heap(dy), ys = ops.heap(y), dx = ops.heap(out);
-    dx.fill(0);
-    accumulateGrad(a, m, dys, ys, dx);
-    return out;
-  });
+  return zeroGrad(args, (ops, dx, m) => accumulateGrad(a, m, ops.heap(dy), ops.heap(y), dx));
 }
 
 function accumulateGrad(a: TripletMarginAttrs, m: number, dys: Heap, ys: Heap, dx: Heap): void {
@@ -96,8 +147,10 @@ function accumulateGrad(a: TripletMarginAttrs, m: number, dys: Heap, ys: Heap, d
   });
 }
 
-/** Registers the kernels of {@link TRIPLET_MARGIN} for wasm. */
+/** Registers the kernels of {@link TRIPLET_MARGIN} and {@link TRIPLET_MEAN} for wasm. */
 export function registerWasmTripletBits(): void {
   registerWasmKernel(TRIPLET_MARGIN, tripletMarginKernel);
   registerWasmKernel(TRIPLET_MARGIN_GRAD, tripletMarginGrad);
+  registerWasmKernel(TRIPLET_MEAN, tripletMeanKernel as unknown as tf.KernelConfig['kernelFunc']);
+  registerWasmKernel(TRIPLET_MEAN_GRAD, tripletMeanGrad);
 }

@@ -4,7 +4,7 @@ import { parseOptions } from '../core/options.js';
 import { createRandom, type Random } from '../core/random.js';
 import { toConfig } from '../core/registry.js';
 import { gatherPairs } from '../core/tensor.js';
-import { gatherDiff, tripletMargins } from '../backend/fused.js';
+import { gatherDiff, tripletMargins, tripletPositiveMean } from '../backend/fused.js';
 import { tripletBitsOf, type TripletBits } from '../backend/triplet-bits.js';
 import type { BaseDistance } from '../distances/base-distance.js';
 import { LpDistance } from '../distances/lp-distance.js';
@@ -61,6 +61,8 @@ export class TripletMarginLoss extends BaseMetricLoss {
   readonly tripletsPerAnchor: 'all' | number;
   readonly seed: number;
   private readonly random: Random;
+  /** True while {@link compute} runs (the reducer is applied right after `computeLoss`). */
+  private reducing = false;
 
   constructor(options: TripletMarginLossOptions = {}) {
     super();
@@ -73,6 +75,19 @@ export class TripletMarginLoss extends BaseMetricLoss {
     this.random = createRandom(o.seed);
     this.distance = resolveDistance(o.distance, () => new LpDistance());
     this.setReducer(o.reducer);
+  }
+
+  /**
+   * The scalar loss. With triplets from `TripletMarginMiner` and the default reducer, the per-triplet
+   * losses are reduced inside one kernel (the same value; `computeLossDict` still gives them one by one).
+   */
+  override compute(...args: Parameters<BaseMetricLoss['compute']>): tf.Scalar {
+    this.reducing = true;
+    try {
+      return super.compute(...args);
+    } finally {
+      this.reducing = false;
+    }
   }
 
   override defaultReducer(): BaseReducer {
@@ -115,6 +130,11 @@ export class TripletMarginLoss extends BaseMetricLoss {
     this.records.numTriplets = bits.count;
     if (bits.count === 0) return this.zeroLosses();
     const mat = this.distance.matrix(input.embeddings, input.refEmbeddings);
+    if (this.reducing && !this.smoothLoss && this.reducer.constructor === AvgNonZeroReducer) {
+      // compute() reduces at once with the default reducer: the mean of the positive losses in one pass.
+      const mean = tripletPositiveMean(mat, bits, { margin: this.margin, inverted: this.distance.isInverted });
+      return { loss: { losses: mean, indices: null, reductionType: 'already_reduced' } };
+    }
     const margins = tripletMargins(mat, bits, { margin: this.margin, inverted: this.distance.isInverted, relu: !this.smoothLoss });
     const losses = this.smoothLoss ? tf.softplus(margins) : margins;
     return { loss: { losses, indices: input.indices!, reductionType: 'triplet' } };
