@@ -124,7 +124,7 @@ program
 
 program
   .command('embed')
-  .description("embed raw inputs with a run's preprocessing and model (images: .npy, IDX or .jsonl; text: .txt lines, .jsonl or .csv; tabular: .csv; vectors: .npy or .jsonl); writes .npy or .jsonl")
+  .description("embed raw inputs with a run's preprocessing and model (images: .npy, IDX or .jsonl; text: .txt lines, .jsonl or .csv; tabular: .csv; audio: a .wav, a folder of them or a .csv / .jsonl / .txt list of paths; vectors: .npy or .jsonl); writes .npy or .jsonl")
   .requiredOption('--run <dir>', 'run folder')
   .requiredOption('--input <file>', "inputs in the run's input kind, e.g. t10k-images-idx3-ubyte.gz, texts.txt (one text per line), rows.csv, vectors.jsonl")
   .requiredOption('--output <file>', 'output: .npy or .jsonl')
