@@ -16,12 +16,15 @@ export interface SplitMetrics {
 }
 
 /**
- * Retrieval (query = reference, self excluded, k = max bin count, cosine) and clustering (k-means with
- * k = number of classes, then NMI/AMI) metrics of embeddings stored flat with `dim` columns.
+ * Retrieval (query = reference, self excluded, k = max bin count, cosine similarity) and clustering
+ * (k-means with k = number of classes on the unit-normalised rows, then NMI/AMI) metrics of embeddings
+ * stored flat with `dim` columns. Cosine throughout, as akin's models compare embeddings: for unit-norm
+ * embeddings it ranks exactly as L2 does, and for raw inputs (the baseline rows) it is the cosine
+ * baseline rather than Euclidean distance on unnormalised features.
  */
 export async function embeddingMetrics(embeddings: Float32Array, labels: Int32Array, dim: number, seed = 0): Promise<SplitMetrics> {
-  const r = await accuracy({ query: embeddings, queryLabels: labels, dim });
-  const c = await clusteringScores(embeddings, labels, dim, { random: createRandom(seed) });
+  const r = await accuracy({ query: embeddings, queryLabels: labels, dim, metric: 'cosine' });
+  const c = clusteringScores(unitRows(embeddings, dim), labels, dim, { random: createRandom(seed) });
   return { precisionAt1: r.precisionAt1, rPrecision: r.rPrecision, mapAtR: r.mapAtR, nmi: c.nmi, ami: c.ami };
 }
 
@@ -36,7 +39,27 @@ export async function datasetMetrics(model: tf.LayersModel | null, ds: Dataset, 
 export function retrievalValidator(ds: Dataset): (model: tf.LayersModel) => Promise<Record<string, number>> {
   return async (model) => {
     const { embeddings, dim } = await embed(model, ds.features, ds.count, ds.shape);
-    const r = await accuracy({ query: embeddings, queryLabels: ds.labels, dim });
+    const r = await accuracy({ query: embeddings, queryLabels: ds.labels, dim, metric: 'cosine' });
     return { precisionAt1: r.precisionAt1, rPrecision: r.rPrecision, mapAtR: r.mapAtR };
   };
+}
+
+/** `x` ([n, dim] flat) with every row scaled to unit length (zero rows stay zero); `x` itself when it already is. */
+function unitRows(x: Float32Array, dim: number): Float32Array {
+  const n = x.length / dim;
+  const norms = new Float64Array(n);
+  let unit = true;
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = i * dim; j < (i + 1) * dim; j++) s += x[j] * x[j];
+    norms[i] = Math.sqrt(s);
+    if (Math.abs(norms[i] - 1) > 1e-4) unit = false;
+  }
+  if (unit) return x;
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < n; i++) {
+    const inv = norms[i] > 0 ? 1 / norms[i] : 0;
+    for (let j = i * dim; j < (i + 1) * dim; j++) out[j] = x[j] * inv;
+  }
+  return out;
 }
