@@ -1,12 +1,11 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import * as akin from 'akin';
-import { initBackend, assertClose } from './helpers.js';
+import { initBackend, assertClose, tempDir } from './helpers.js';
 
 const tf = akin.tf;
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -94,7 +93,7 @@ test('save and loadSequential keep the weights and the compile settings', async 
   const model = net(2);
   model.compile({ loss: new akin.losses.TripletMarginLoss({ margin: 0.2 }), miner: 'TripletMarginMiner', optimizer: 'sgd', learningRate: 0.05 });
   await model.fit(x, y, { epochs: 1, batchSize: 16, progress: false });
-  const dir = join(mkdtempSync(join(tmpdir(), 'akin-seq-')), 'net');
+  const dir = join(tempDir('akin-seq-'), 'net');
   await model.save(dir);
   assert.ok(existsSync(join(dir, 'akin.json')) && existsSync(join(dir, 'model', 'model.json')));
   const loaded = await akin.loadSequential(dir);

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from './helpers.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const bin = join(repo, 'bin', 'akin.js');
@@ -26,7 +26,7 @@ function readNpyF32(path: string): { shape: number[]; data: Float32Array } {
   return { shape, data };
 }
 
-const tmp = mkdtempSync(join(tmpdir(), 'akin-cli-'));
+const tmp = tempDir('akin-cli-');
 const runDir = join(tmp, 'run');
 
 test('akin train trains a small run end to end; training beats the untrained network on seen classes', () => {

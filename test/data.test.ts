@@ -1,20 +1,18 @@
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as akin from 'akin';
-import { initBackend } from './helpers.js';
+import { initBackend, tempDir } from './helpers.js';
 
 const { data } = akin;
 let tmp: string;
 
 before(async () => {
   await initBackend();
-  tmp = mkdtempSync(join(tmpdir(), 'akin-data-'));
+  tmp = tempDir('akin-data-');
 });
-after(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Hand-written IDX bytes: magic 00 00 dtype rank, big-endian uint32 dims, big-endian values. */
 function idxBytes(dtypeByte: number, dims: number[], values: number[], width: number, write: (v: DataView, at: number, x: number) => void): Uint8Array {

@@ -1,10 +1,9 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as akin from 'akin';
-import { assertClose, initBackend, randomRows } from './helpers.js';
+import { assertClose, initBackend, randomRows, tempDir } from './helpers.js';
 
 const { calibrate, calibrationFromPairs, match, saveThresholds, loadThresholds } = akin.eval;
 const EXACT = { atol: 1e-12, rtol: 0 };
@@ -110,22 +109,18 @@ test('match: nearest label within the threshold, the no-match label beyond it', 
 });
 
 test('thresholds.json round trip; a missing file reads as null, a broken one names the file', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'akin-thr-'));
-  try {
-    assert.equal(loadThresholds(dir), null);
-    const cal = await calibrate({ embeddings: X, labels: Y, distance: 'l2', targets: { precision: 0.9 } });
-    saveThresholds(dir, cal, 'validation');
-    const back = loadThresholds(dir)!;
-    assert.equal(back.split, 'validation');
-    assert.equal(back.distance, 'l2');
-    assert.deepEqual(back.optimal, cal.optimal);
-    assert.deepEqual(back.targets, cal.targets);
-    assert.ok(JSON.parse(readFileSync(join(dir, 'thresholds.json'), 'utf8')).curve.length === 4);
-    writeFileSync(join(dir, 'thresholds.json'), '{"optimal": {}}');
-    assert.throws(() => loadThresholds(dir), (e: Error) => e instanceof akin.DataError && /thresholds\.json/.test(e.message));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const dir = tempDir('akin-thr-');
+  assert.equal(loadThresholds(dir), null);
+  const cal = await calibrate({ embeddings: X, labels: Y, distance: 'l2', targets: { precision: 0.9 } });
+  saveThresholds(dir, cal, 'validation');
+  const back = loadThresholds(dir)!;
+  assert.equal(back.split, 'validation');
+  assert.equal(back.distance, 'l2');
+  assert.deepEqual(back.optimal, cal.optimal);
+  assert.deepEqual(back.targets, cal.targets);
+  assert.ok(JSON.parse(readFileSync(join(dir, 'thresholds.json'), 'utf8')).curve.length === 4);
+  writeFileSync(join(dir, 'thresholds.json'), '{"optimal": {}}');
+  assert.throws(() => loadThresholds(dir), (e: Error) => e instanceof akin.DataError && /thresholds\.json/.test(e.message));
 });
 
 test('calibrate and match leave no tensors behind', async () => {

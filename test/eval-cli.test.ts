@@ -1,15 +1,14 @@
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as akin from 'akin';
-import { assertClose, initBackend } from './helpers.js';
+import { assertClose, initBackend, tempDir } from './helpers.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const runDir = mkdtempSync(join(tmpdir(), 'akin-cli-run-'));
+const runDir = tempDir('akin-cli-run-');
 
 // A tiny run: 300 embedded images of classes 0-4 (20% validation), a small MLP, 3 epochs with early
 // stopping on val_mapAtR (patience 0, so it may stop after a worse epoch and restore the best one).
@@ -23,8 +22,6 @@ before(async () => {
   });
   await akin.pipeline.runExperiment(config, { runDir, progress: false, baselines: false, log: () => undefined });
 });
-
-after(() => rmSync(runDir, { recursive: true, force: true }));
 
 test('training validates every epoch and the saved model/ is the best epoch (best/)', async () => {
   const epochs = readFileSync(join(runDir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.event === 'epoch');

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import * as akin from 'akin';
 
 const tf = akin.tf;
@@ -55,4 +58,42 @@ export function checkGradient(
     }),
   );
   assertClose(analytic.flat(), numeric.flat(), { atol, rtol, msg: 'gradient' });
+}
+
+/** Folders made by tempDir in this process (real paths), each with the real OS temp folder it was made in. */
+const tempDirs = new Map<string, string>();
+let removalRegistered = false;
+
+/** Removes every folder tempDir made, if it is a direct child of the OS temp folder; never throws. */
+function removeTempDirs(): void {
+  for (const [dir, root] of tempDirs) {
+    const rel = relative(root, dir);
+    if (rel === '' || rel === '..' || isAbsolute(rel) || rel.includes(sep)) continue;
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    } catch {
+      // Best effort: a folder that cannot be removed now is left for the OS.
+    }
+  }
+  tempDirs.clear();
+}
+
+/**
+ * A new empty folder `<os temp>/<prefix>XXXXXX`, removed (with its contents) when the test process
+ * exits, so it outlives every test, child process, server and worker that uses it. `prefix` is a
+ * plain name (letters, digits, '.', '_', '-'); only direct children of the OS temp folder are removed.
+ */
+export function tempDir(prefix: string): string {
+  if (!/^[\w.-]+$/.test(prefix)) throw new Error(`tempDir: 'prefix' must be a plain folder name, got ${JSON.stringify(prefix)}`);
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  if (!removalRegistered) {
+    process.once('exit', removeTempDirs);
+    removalRegistered = true;
+  }
+  try {
+    tempDirs.set(realpathSync(dir), realpathSync(tmpdir()));
+  } catch {
+    // Not resolvable: never removed rather than removed by a guess.
+  }
+  return dir;
 }

@@ -1,13 +1,12 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import * as akin from 'akin';
 import * as server from 'akin/server';
-import { initBackend, assertClose } from './helpers.js';
+import { initBackend, assertClose, tempDir } from './helpers.js';
 
 before(async () => {
   await initBackend();
@@ -43,7 +42,7 @@ function fnv1a(s: string): number {
 }
 
 test('a text run from a config: trains on JSON lines, saves its preprocessing, embeds raw text lines from the run folder (CLI and server)', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'akin-text-run-'));
+  const dir = tempDir('akin-text-run-');
   // Real passages: 6 State of the Union speakers, 12 passages each; 4 speakers train, 2 are held out.
   const s = akin.data.loadSotuPassages({ words: 40, maxPerSpeaker: 12 });
   const lines: string[] = [];
@@ -114,7 +113,7 @@ test('a text run from a config: trains on JSON lines, saves its preprocessing, e
 });
 
 test('tabular and vector runs from a config embed raw CSV rows and vectors from the run folder', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'akin-kinds-'));
+  const dir = tempDir('akin-kinds-');
   const rows = ['id,size,colour,kind'];
   const vecs: string[] = [];
   for (let i = 0; i < 120; i++) {

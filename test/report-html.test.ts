@@ -1,12 +1,11 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import * as akin from 'akin';
 import * as report from 'akin/report';
-import { initBackend } from './helpers.js';
+import { initBackend, tempDir } from './helpers.js';
 
 before(async () => {
   await initBackend();
@@ -50,7 +49,7 @@ function decodeGreyPng(png: Buffer): { w: number; h: number; pixels: Uint8Array 
 }
 
 test('report.html is written, self-contained, and holds the curves, metrics, projection and neighbour grids', async () => {
-  const runDir = mkdtempSync(join(tmpdir(), 'akin-report-'));
+  const runDir = tempDir('akin-report-');
   const log = [
     { event: 'train_begin', epochs: 3 },
     { event: 'epoch', epoch: 0, loss: 0.987654, val_mapAtR: 0.111111, seconds: 1 },
@@ -110,7 +109,7 @@ test('project2d is deterministic for a seed and differs across seeds', () => {
 });
 
 test('runExperiment writes report.html into the run folder', async () => {
-  const runDir = join(mkdtempSync(join(tmpdir(), 'akin-report-run-')), 'run');
+  const runDir = join(tempDir('akin-report-run-'), 'run');
   const config = akin.pipeline.parseRunConfig({
     name: 'report-e2e', data: { source: 'embedded', maxTrain: 300, validation: 0.2 },
     model: { type: 'mlp', hidden: [32], embeddingDim: 8 }, batchSize: 40, m: 8, epochs: 1,

@@ -1,12 +1,11 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as akin from 'akin';
-import { initBackend } from './helpers.js';
+import { initBackend, tempDir } from './helpers.js';
 import { startPgServer } from './search-pglite.js';
 
 const BIN = fileURLToPath(new URL('../../bin/akin.js', import.meta.url));
@@ -29,7 +28,7 @@ function cli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ co
 
 before(async () => {
   await initBackend();
-  runDir = join(mkdtempSync(join(tmpdir(), 'akin-search-cli-')), 'run');
+  runDir = join(tempDir('akin-search-cli-'), 'run');
   const config = akin.pipeline.parseRunConfig({
     name: 'search-cli', data: { source: 'embedded', maxTrain: 200, validation: 0 },
     model: { type: 'mlp', hidden: [16], embeddingDim: 8 }, batchSize: 40, m: 8, epochs: 1,

@@ -1,10 +1,9 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, existsSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as akin from 'akin';
-import { initBackend, assertClose } from './helpers.js';
+import { initBackend, assertClose, tempDir } from './helpers.js';
 import { startPgServer } from './search-pglite.js';
 
 type Kind = akin.search.IndexKind;
@@ -213,7 +212,7 @@ for (const variant of variants) {
     test('save then load gives the same results, ids (with their types) and metadata', async () => {
       const index = await fresh();
       await index.remove([2]);
-      const dir = join(mkdtempSync(join(tmpdir(), 'akin-search-')), 'idx');
+      const dir = join(tempDir('akin-search-'), 'idx');
       await index.save(dir);
       const loaded = await akin.search.loadIndex(dir);
       assert.equal(loaded.kind, kind);
@@ -234,7 +233,7 @@ for (const variant of variants) {
     });
 
     test('save replaces an existing index atomically and leaves no temporaries', async () => {
-      const parent = mkdtempSync(join(tmpdir(), 'akin-search-'));
+      const parent = tempDir('akin-search-');
       const dir = join(parent, 'idx');
       const small = variant.make('cosine');
       await small.add(data.subarray(0, 3 * dim), dim, [0, 1, 2]);
@@ -302,7 +301,7 @@ test('createIndex falls back to exact search with a warning only when the packag
 });
 
 test('loadIndex names what is wrong with a folder', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'akin-search-'));
+  const dir = tempDir('akin-search-');
   await assert.rejects(akin.search.loadIndex(dir), /index\.json is missing/);
   writeFileSync(join(dir, 'index.json'), '{"format":"other"}');
   await assert.rejects(akin.search.loadIndex(dir), /not an akin index manifest/);
@@ -330,7 +329,7 @@ describe('pgvector specifics', { skip: !pg && 'PGlite did not start' }, () => {
     const table = `akin_saved_${++tables}`;
     const index = new akin.search.PgVectorIndex({ connectionString: pg!.url, table, metric: 'l2' });
     await index.add(data, dim, ids, ids.map((i) => ({ label: i % 2 })));
-    const dir = join(mkdtempSync(join(tmpdir(), 'akin-pg-')), 'idx');
+    const dir = join(tempDir('akin-pg-'), 'idx');
     await index.save(dir);
     const text = readFileSync(join(dir, 'index.json'), 'utf8');
     assert.ok(!text.includes('test-password'), 'the password is not saved');

@@ -1,11 +1,10 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as akin from 'akin';
 import * as server from 'akin/server';
-import { initBackend } from './helpers.js';
+import { initBackend, tempDir } from './helpers.js';
 
 let model: akin.tf.LayersModel;
 let items: akin.data.Dataset;
@@ -44,7 +43,7 @@ async function points(runDir: string | undefined, maxPoints = 25): Promise<{ bod
 }
 
 test('the projector layout is computed once, cached in the run folder, and recomputed when the index changes', async () => {
-  const runDir = mkdtempSync(join(tmpdir(), 'akin-layout-'));
+  const runDir = tempDir('akin-layout-');
   mkdirSync(join(runDir, 'index'));
   writeFileSync(join(runDir, 'index', 'index.json'), '{"format":"akin-index","version":1,"kind":"exact","size":40}');
   writeFileSync(join(runDir, 'index-source.json'), '{"split":"unseen","count":40,"built":"first"}');
@@ -84,7 +83,7 @@ test('the projector layout is computed once, cached in the run folder, and recom
 test('without a run folder (or an index record) the layout is computed per server and nothing is written', async () => {
   const a = await points(undefined);
   assert.ok(a.computed);
-  const runDir = mkdtempSync(join(tmpdir(), 'akin-layout-'));
+  const runDir = tempDir('akin-layout-');
   const b = await points(runDir);
   assert.ok(b.computed);
   assert.deepEqual(readdirSync(runDir), []);

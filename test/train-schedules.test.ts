@@ -1,10 +1,8 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as akin from 'akin';
-import { initBackend, assertClose } from './helpers.js';
+import { initBackend, assertClose, tempDir } from './helpers.js';
 
 const tf = akin.tf;
 
@@ -124,7 +122,7 @@ test('a run with its own loss optimiser and a projection head resumes to where a
   const common = { data, batchSize: 8, m: 2, progress: false, seed: 3, learningRate: 0.01, lossLearningRate: 0.05, weightDecay: 0.01, lrSchedule: { type: 'cosine' as const } };
   const full = setup();
   await new akin.train.Trainer().fit({ ...common, ...full, epochs: 4 });
-  const dir = mkdtempSync(join(tmpdir(), 'akin-resume-extras-'));
+  const dir = tempDir('akin-resume-extras-');
   const a = setup();
   // Interrupted after its second epoch (the schedule is the 4-epoch one throughout).
   await new akin.train.Trainer().fit({ ...common, ...a, epochs: 4, runDir: dir, callbacks: [{ onEpochEnd: (e) => (e === 1 ? 'stop' : undefined) }] });

@@ -1,11 +1,10 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import * as akin from 'akin';
-import { initBackend } from './helpers.js';
+import { initBackend, tempDir } from './helpers.js';
 
 const tf = akin.tf;
 
@@ -111,7 +110,7 @@ test('validation metrics are logged and drive early stopping with the best weigh
 
 test('a run continues from its checkpoint and ends where an uninterrupted run ends', async () => {
   const data = blobs(4, 16, 8, 5);
-  const dir = mkdtempSync(join(tmpdir(), 'akin-resume-'));
+  const dir = tempDir('akin-resume-');
   const opts = { data, batchSize: 16, m: 4, progress: false, seed: 7 } as const;
   const full = makeModel(4);
   await new akin.train.Trainer().fit({ ...opts, model: full, loss: new akin.losses.ContrastiveLoss(), epochs: 4 });
@@ -132,7 +131,7 @@ test('a run continues from its checkpoint and ends where an uninterrupted run en
 });
 
 test('a training process killed mid-run resumes from its last complete checkpoint', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'akin-kill-'));
+  const dir = tempDir('akin-kill-');
   const script = join(dir, 'train.mjs');
   writeFileSync(script, `
     import * as akin from ${JSON.stringify(import.meta.resolve('akin'))};

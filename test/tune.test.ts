@@ -1,12 +1,11 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as akin from 'akin';
-import { initBackend } from './helpers.js';
+import { initBackend, tempDir } from './helpers.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -66,7 +65,7 @@ function fakeRunner(calls: { lr: number; epochs: number; validationClasses: unkn
 }
 
 test('random search logs one JSON line per trial, picks the best by validation, and resumes without rerunning', async () => {
-  const out = mkdtempSync(join(tmpdir(), 'akin-tune-'));
+  const out = tempDir('akin-tune-');
   const space = { 'optimizer.learningRate': { logUniform: [1e-5, 1e-1] } } as akin.pipeline.SearchSpace;
   const calls: { lr: number; epochs: number; validationClasses: unknown[] }[] = [];
   const first = await akin.pipeline.tune({ base, space, budget: 5, seed: 3, outDir: out, runner: fakeRunner(calls) });
@@ -97,7 +96,7 @@ test('random search logs one JSON line per trial, picks the best by validation, 
 test('successive halving keeps the best third at each rung and triples their epochs', async () => {
   assert.deepEqual(akin.pipeline.halvingRungs(9, 3, 1, 9), [{ size: 9, epochs: 1 }, { size: 3, epochs: 3 }, { size: 1, epochs: 9 }]);
   assert.deepEqual(akin.pipeline.halvingRungs(10, 3, 2, 10), [{ size: 10, epochs: 2 }, { size: 3, epochs: 6 }, { size: 1, epochs: 10 }]);
-  const out = mkdtempSync(join(tmpdir(), 'akin-halving-'));
+  const out = tempDir('akin-halving-');
   const calls: { lr: number; epochs: number; validationClasses: unknown[] }[] = [];
   const space = { 'optimizer.learningRate': { logUniform: [1e-5, 1e-1] } } as akin.pipeline.SearchSpace;
   const r = await akin.pipeline.tune({ base, space, budget: 9, seed: 5, method: 'halving', outDir: out, runner: fakeRunner(calls) });
@@ -125,7 +124,7 @@ test('class-disjoint k-fold: each fold validates on its own group of classes and
   assert.deepEqual(Array.from(folds[0].train.labels), [2, 3, 2, 3, 2, 3]);
   assert.throws(() => akin.data.classKFold(ds, { folds: 5 }), /folds/);
 
-  const out = mkdtempSync(join(tmpdir(), 'akin-folds-'));
+  const out = tempDir('akin-folds-');
   const seen: unknown[][] = [];
   const runner: akin.pipeline.TrialRunner = async (config, ctx) => {
     seen.push(config.data.validationClasses);
@@ -140,7 +139,7 @@ test('class-disjoint k-fold: each fold validates on its own group of classes and
 });
 
 test('akin tune runs real trials end to end and writes a best config that akin train accepts', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'akin-tune-cli-'));
+  const dir = tempDir('akin-tune-cli-');
   const cfg = join(dir, 'base.json');
   const spacePath = join(dir, 'space.json');
   writeFileSync(cfg, JSON.stringify({
