@@ -90,3 +90,34 @@ test('a frozen copy is a separate network with the same outputs', async () => {
   x.dispose();
   copy.dispose();
 });
+
+test('distill.augment: the term compares the student on augmented images with the teacher on the same images', async () => {
+  // One batch of 16 4x4 images, always flipped left-right. The teacher ('input') is the cosine of the
+  // pixels, which a flip of every image leaves as it is; the student sees the flipped images. The
+  // first step's loss is therefore KL(cos(x) || cos(model(flip(x)))), worked here in plain loops, and
+  // differs from the un-augmented KL(cos(x) || cos(model(x))).
+  const r = akin.createRandom(21);
+  const n = 16;
+  const features = new Float32Array(n * 16).map(() => r.next());
+  const flipped = new Float32Array(n * 16);
+  for (let i = 0; i < n; i++) for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) flipped[i * 16 + y * 4 + x] = features[i * 16 + y * 4 + (3 - x)];
+  const data: akin.data.Dataset = { features, labels: Int32Array.from({ length: n }, (_, i) => i % 4), count: n, shape: [4, 4, 1] };
+  const model = akin.models.mlp({ inputShape: [4, 4, 1], hidden: [12], embeddingDim: 6, seed: 3 });
+  const rows = (a: Float32Array, d: number) => Array.from({ length: a.length / d }, (_, i) => Array.from(a.subarray(i * d, (i + 1) * d)));
+  const teacher = cosines(rows(features, 16));
+  const studentFlipped = cosines(rows((await akin.models.embed(model, flipped, n, [4, 4, 1])).embeddings, 6));
+  const studentPlain = cosines(rows((await akin.models.embed(model, features, n, [4, 4, 1])).embeddings, 6));
+  const expected = klByHand(studentFlipped, teacher, 0.1);
+  const plain = klByHand(studentPlain, teacher, 0.1);
+  assert.ok(Math.abs(expected - plain) > 1e-3 * Math.abs(plain), `the flip must change the term (${expected} vs ${plain})`);
+  const result = await new akin.train.Trainer().fit({
+    model, data, loss: new akin.losses.ContrastiveLoss(), lossWeight: 0,
+    distill: { teacher: 'input', temperature: 0.1, augment: { flip: 1 } },
+    batchSize: 16, m: 4, epochs: 1, learningRate: 1e-9, progress: false,
+  });
+  assertClose([result.history[0].loss], [expected], { rtol: 1e-4 });
+  await assert.rejects(
+    new akin.train.Trainer().fit({ model, data, loss: new akin.losses.ContrastiveLoss(), distill: { teacher: 'input', augment: { flip: 2 } }, batchSize: 16, m: 4, progress: false }),
+    /flip/,
+  );
+});

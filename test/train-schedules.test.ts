@@ -157,7 +157,7 @@ test('run configs take the training options, and refuse combinations that cannot
   assert.throws(() => akin.pipeline.parseRunConfig({ selfSupervised: { loss: { className: 'NTXentLoss' } } }), /views/);
   assert.throws(() => akin.pipeline.parseRunConfig({ lossWeight: 0 }), /nothing to train/);
   const dist = akin.pipeline.parseRunConfig({ lossWeight: 0, distill: { teacher: 'initial' } });
-  assert.deepEqual(dist.distill, { teacher: 'initial', weight: 1, temperature: 0.05 });
+  assert.deepEqual(dist.distill, { teacher: 'initial', weight: 1, temperature: 0.05, augment: null });
   assert.throws(() => akin.pipeline.parseRunConfig({ distill: { teacher: 'raw' } }), /distill\.teacher/);
   assert.throws(() => akin.pipeline.parseRunConfig({ optimizer: { schedule: { type: 'cosine', gamma: 3 } } }), /optimizer\.schedule\.gamma/);
   assert.throws(() => akin.pipeline.parseRunConfig({ augment: { pad: 1.5 } }), /augment\.pad/);
