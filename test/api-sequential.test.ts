@@ -144,3 +144,20 @@ test('the sequential example runs', () => {
   assert.ok(m, r.stdout);
   assert.ok(Number(m[2]) > Number(m[1]), r.stdout);
 });
+
+test('the per-modality sequential example trains text, audio, tabular and vector nets above their untrained selves', () => {
+  const r = spawnSync(process.execPath, [join(repo, 'examples', 'sequential-modalities.mjs')], { cwd: repo, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  // margins well inside what the example reaches (text +0.03, audio +0.37, tabular +0.40, vectors +0.77)
+  const margins: Record<string, number> = { text: 0.015, audio: 0.15, tabular: 0.2, vectors: 0.4 };
+  for (const [kind, margin] of Object.entries(margins)) {
+    const m = new RegExp(`^${kind}: held-out MAP@R untrained (\\d\\.\\d+), trained (\\d\\.\\d+)$`, 'm').exec(r.stdout);
+    if (kind === 'audio' && !m) {
+      assert.match(r.stdout, /audio: skipped \(espeak-ng is not installed\)/);
+      continue;
+    }
+    assert.ok(m, `${kind} line missing in:\n${r.stdout}`);
+    assert.ok(Number(m[2]) > Number(m[1]) + margin, `${kind}: ${m[0]}`);
+  }
+  assert.match(r.stdout, /tabular: a new row embeds to 16 numbers/);
+});
