@@ -165,3 +165,18 @@ test('the vectors example runs', () => {
   assert.ok(m, r.stdout);
   assert.ok(Number(m[2]) > Number(m[1]) + 0.1, r.stdout);
 });
+
+test('on real vectors (Fashion-MNIST pixel rows), a linear adapter beats their own cosine similarity on held-out rows', async () => {
+  const { test: images } = await akin.data.loadFashionMnist({ source: 'embedded' });
+  const slice = akin.data.holdout(images, { fraction: 0.06, random: akin.createRandom(3) }).test;
+  const { train, test } = akin.data.holdout({ ...slice, shape: [784] }, { fraction: 0.4, random: akin.createRandom(1) });
+  assert.equal(train.count + test.count, slice.count);
+  const baseline = mapAtRCosine(test.features, test.labels, 784);
+  const result = await akin.fitAdapter({ train, test, epochs: 10, batchSize: 64, learningRate: 1e-3, seed: 0, adapter: { type: 'linear' } });
+  assertClose(result.before.mapAtR, baseline, { atol: 1e-4, msg: 'before = raw pixel cosine MAP@R' });
+  const after = mapAtRCosine((await akin.models.embed(result.model, test.features, test.count, [784])).embeddings, test.labels, 784);
+  assertClose(result.after.mapAtR, after, { atol: 1e-4, msg: 'after = MAP@R of the adapted vectors' });
+  // seeds 0-2 reach +0.10 to +0.11 over the raw vectors' 0.38
+  assert.ok(after > baseline + 0.06, `held-out MAP@R: raw pixels ${baseline.toFixed(3)}, adapted ${after.toFixed(3)}`);
+  result.model.dispose();
+});
