@@ -10,6 +10,12 @@
 // cpu_* fields; PyTorch through bench/torch-cpu-clock.py), 1 thread only: on a machine shared with other
 // jobs this measures the work each side does rather than its share of the cores. That table is printed
 // (and written to --out when given), not to RESULTS.md.
+//
+// Training workloads time steady-state steps: both sides run the same command, 3 untimed warm-up steps
+// (fixed in the reference) and then enough timed steps (100 for the seed MLP, 20 for the conv net) that
+// each side runs for seconds, since real training runs thousands of steps. --train-steps N replaces the
+// timed step count of the training workloads on both sides (e.g. --train-steps 10 for the older, shorter
+// window, whose timed steps include akin's JIT warm-up).
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -29,6 +35,7 @@ const only = flag('only', '');
 const reference = flag('reference', process.env.TORCH_REFERENCE ?? '');
 const python = flag('python', process.env.PYTHON ?? 'python3');
 const clock = flag('clock', 'wall');
+const trainSteps = flag('train-steps', '');
 const out = flag('out', clock === 'cpu' ? '' : join(here, 'RESULTS.md'));
 if (clock !== 'wall' && clock !== 'cpu') {
   console.error(`bench: option '--clock' must be wall or cpu (got ${clock})`);
@@ -45,6 +52,10 @@ if (!reference || !existsSync(reference)) {
   console.error("bench: set TORCH_REFERENCE (or pass --reference) to the PyTorch reference script torch_reference.py");
   process.exit(2);
 }
+if (trainSteps && !(Number.isInteger(Number(trainSteps)) && Number(trainSteps) >= 1)) {
+  console.error(`bench: option '--train-steps' must be an integer >= 1 (got ${trainSteps})`);
+  process.exit(2);
+}
 if (!Number.isInteger(rounds) || rounds < 1) {
   console.error(`bench: option '--rounds' must be an integer >= 1 (got ${flag('rounds')})`);
   process.exit(2);
@@ -54,16 +65,20 @@ if (!Number.isInteger(rounds) || rounds < 1) {
 // akin speed / PyTorch speed (> 1: akin is faster).
 const WORKLOADS = [
   { name: 'mlp-multisimilarity-256', goal: 'seed MLP + multi-similarity (miner + loss), batch 256: train samples/s', metric: 'samples_per_s', higher: true,
-    cmd: ['train', '--model', 'mlp', '--loss', 'multisimilarity', '--batch', '256', '--steps', '10'] },
+    cmd: ['train', '--model', 'mlp', '--loss', 'multisimilarity', '--batch', '256', '--steps', '100'] },
   { name: 'cnn-multisimilarity-128', goal: 'conv net + multi-similarity, batch 128: train samples/s', metric: 'samples_per_s', higher: true,
-    cmd: ['train', '--model', 'cnn', '--loss', 'multisimilarity', '--batch', '128', '--steps', '3'] },
+    cmd: ['train', '--model', 'cnn', '--loss', 'multisimilarity', '--batch', '128', '--steps', '20'] },
   { name: 'triplet-semihard-1024', goal: 'semihard triplet miner + loss, batch 1024, dim 128: ms per forward+backward', metric: 'ms_per_call', higher: false,
     cmd: ['loss', '--loss', 'triplet-semihard', '--batch', '1024', '--dim', '128', '--steps', '5'] },
   { name: 'ntxent-1024', goal: 'NT-Xent (supervised, SupCon form), batch 1024, dim 128: ms per forward+backward', metric: 'ms_per_call', higher: false,
     cmd: ['loss', '--loss', 'ntxent', '--batch', '1024', '--dim', '128', '--steps', '5'] },
   { name: 'knn-10k', goal: 'exact k-NN 10k queries x 10k database x 128, top-10: seconds per search', metric: 'seconds', higher: false,
     cmd: ['knn', '--queries', '10000', '--database', '10000', '--dim', '128', '--k', '10', '--reps', '1'] },
-].filter((w) => !only || only.split(',').some((o) => w.name.startsWith(o)));
+]
+  .filter((w) => !only || only.split(',').some((o) => w.name.startsWith(o)))
+  .map((w) => (trainSteps && w.cmd[0] === 'train'
+    ? { ...w, cmd: w.cmd.map((a, i) => (w.cmd[i - 1] === '--steps' ? trainSteps : a)) }
+    : w));
 
 const akinCommand = (w, t) => [process.execPath, join(root, 'bin', 'akin.js'), '--backend', 'wasm', '--threads', String(t), 'bench', ...w.cmd, '--json'];
 const torchCommand = (w, t) => clock === 'cpu'
