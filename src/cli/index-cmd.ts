@@ -4,6 +4,7 @@ import { ConfigError } from '../core/errors.js';
 import { writeJsonAtomic } from '../core/fs.js';
 import { loadRun } from '../pipeline/run.js';
 import { loadRunData } from '../pipeline/data.js';
+import type { Preprocessing } from '../pipeline/modality.js';
 import { embed } from '../models/embed.js';
 import { createIndex } from '../search/factory.js';
 import type { PgAnnIndex, PgVectorIndexOptions } from '../search/pgvector.js';
@@ -38,22 +39,31 @@ export function defaultPgTable(runDir: string): string {
 
 /**
  * Embeds a split of a run's data with the run's model and saves an index of it in the run folder
- * (`index/`, with `index-source.json`). Item ids are row numbers; metadata holds `label` and `class`.
+ * (`index/`, with `index-source.json`). Item ids are row numbers; metadata holds `label` and `class`,
+ * and for text runs `text`, the item's text (its first {@link TEXT_PREVIEW_CHARS} characters).
  */
 export async function buildRunIndex(runDir: string, options: BuildRunIndexOptions = {}): Promise<IndexSource> {
   const log = options.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const run = await loadRun(runDir);
   const dataSource = options.data ?? run.config.data.source;
-  const data = await loadRunData(run.config, { source: dataSource, preprocessing: run.preprocessing });
+  // Text runs keep each item's text (a preview) in its metadata, for search results that can be read.
+  const texts = run.config.data.kind === 'text' ? new Map<Float32Array, unknown[]>() : null;
+  const preprocessing = texts ? recordingItems(run.preprocessing, texts) : run.preprocessing;
+  const data = await loadRunData(run.config, { source: dataSource, preprocessing });
   const split = options.split ?? 'unseen';
   const ds = pickSplit(data, split);
+  const items = texts?.get(ds.features);
   const t0 = performance.now();
   const { embeddings, dim } = await embed(run.model, ds.features, ds.count, ds.shape);
   const t1 = performance.now();
   const pgvector = options.kind === 'pgvector' ? { table: defaultPgTable(runDir), ifExists: 'replace' as const, ...options.pgvector } : undefined;
   const index = createIndex(options.kind ?? 'exact', { metric: options.metric ?? 'cosine', warn: (m) => log(`warning: ${m}`), pgvector });
   const ids = Array.from({ length: ds.count }, (_, i) => i);
-  const metadata = Array.from(ds.labels, (label) => ({ label, class: ds.classNames?.[label] ?? String(label) }));
+  const metadata = Array.from(ds.labels, (label, i) => ({
+    label,
+    class: ds.classNames?.[label] ?? String(label),
+    ...(typeof items?.[i] === 'string' ? { text: textPreview(items[i] as string) } : {}),
+  }));
   await index.add(embeddings, dim, ids, metadata);
   await index.save(join(runDir, RUN_INDEX_DIR));
   await index.close?.();
@@ -73,6 +83,33 @@ export async function buildRunIndex(runDir: string, options: BuildRunIndexOption
     log(`projector layout of ${rows.length} items cached: ${((performance.now() - t2) / 1000).toFixed(1)}s`);
   }
   return source;
+}
+
+/** Characters of an item's text kept in its index metadata (text runs). */
+export const TEXT_PREVIEW_CHARS = 200;
+
+/** A text's first {@link TEXT_PREVIEW_CHARS} characters (code points), runs of white space as one space, `…` when cut. */
+export function textPreview(text: string): string {
+  const chars = Array.from(text.replace(/\s+/g, ' ').trim());
+  return chars.length <= TEXT_PREVIEW_CHARS ? chars.join('') : `${chars.slice(0, TEXT_PREVIEW_CHARS).join('')}…`;
+}
+
+/**
+ * The run's preprocessing, also recording the raw items behind each block of features it makes
+ * (`seen`, keyed by the features array), so that a split's items can be found from its dataset.
+ */
+function recordingItems(p: Preprocessing<unknown>, seen: Map<Float32Array, unknown[]>): Preprocessing<unknown> {
+  return {
+    input: p.input,
+    rawName: p.rawName,
+    transform(items) {
+      const features = p.transform(items);
+      seen.set(features, items);
+      return features;
+    },
+    toJSON: () => p.toJSON(),
+    ...(p.baseline ? { baseline: (items: unknown[]) => p.baseline!(items) } : {}),
+  };
 }
 
 /** Registers `akin index build`. */

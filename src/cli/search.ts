@@ -37,7 +37,10 @@ export function applyThreshold(result: QueryResult, picked: PickedThreshold | nu
   };
 }
 
-/** Fixed-width text of search results: rank, id, score (and distance, match with a threshold), label/class. */
+/**
+ * Fixed-width text of search results: rank, id, score (and distance, match with a threshold), metadata
+ * (label/class); a hit whose metadata has a `text` (text runs) shows it quoted on the next line.
+ */
 export function formatResults(results: QueryResult[]): string {
   const lines: string[] = [];
   const first = results[0];
@@ -50,7 +53,11 @@ export function formatResults(results: QueryResult[]): string {
     lines.push(`  ${'rank'.padEnd(6)}${'id'.padEnd(10)}${'score'.padEnd(10)}${withMatch ? `${'distance'.padEnd(10)}${'match'.padEnd(7)}` : ''}metadata`);
     r.results.forEach((h, i) => {
       const m = withMatch ? `${h.distance.toFixed(4).padEnd(10)}${(h.match ? 'yes' : 'no').padEnd(7)}` : '';
-      lines.push(`  ${String(i + 1).padEnd(6)}${String(h.id).padEnd(10)}${h.score.toFixed(4).padEnd(10)}${m}${h.metadata ? JSON.stringify(h.metadata) : ''}`);
+      const { text, ...rest } = h.metadata ?? {};
+      const meta = typeof text === 'string' ? rest : h.metadata;
+      lines.push(`  ${String(i + 1).padEnd(6)}${String(h.id).padEnd(10)}${h.score.toFixed(4).padEnd(10)}${m}${meta ? JSON.stringify(meta) : ''}`);
+      // A text item's text (index metadata of text runs) on a line of its own, under the hit.
+      if (typeof text === 'string') lines.push(`${' '.repeat(8)}${JSON.stringify(text)}`);
     });
   }
   return lines.join('\n');

@@ -8,6 +8,7 @@ import type { IndexId, SearchFilter, SearchHit } from '../search/types.js';
 import { presentedToken, tokenMatcher } from './auth.js';
 import type { ServeContext } from './context.js';
 import { embedSchema, healthSchema, infoSchema, matchSchema, searchSchema, similaritySchema } from './schemas.js';
+import { numericRows, rowName, takesNumbers } from './inputs.js';
 import { registerUi } from './ui.js';
 
 /** Options of {@link createApp}. */
@@ -96,15 +97,22 @@ export async function createApp(ctx: ServeContext, options: AppOptions = {}): Pr
   });
   app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: { code: 'E_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
 
-  /** Embeds raw inputs (through the run's preprocessing, else numbers of inputSize each); `field` names the request field in errors. */
-  const embedRows = async (rows: unknown[], field: string): Promise<Float32Array> => {
+  /**
+   * Embeds raw inputs (through the run's preprocessing, else numbers of inputSize each); `field` names
+   * the request field in errors, with the row's index when it is a batch (`inputs`).
+   */
+  const embedRows = async (rows: unknown[], field: string, batch: boolean): Promise<Float32Array> => {
     let flat: Float32Array;
-    if (ctx.inputs) flat = ctx.inputs.parse(rows, field);
-    else {
+    const numeric = takesNumbers(ctx.inputs?.kind);
+    const values = numeric ? numericRows(rows, field, batch) : rows;
+    if (ctx.inputs) {
+      // The run's parsers name row i only when there are several rows; a batch of one names its row too.
+      flat = ctx.inputs.parse(values, numeric && batch && rows.length === 1 ? rowName(field, 0, true) : field);
+    } else {
       flat = new Float32Array(rows.length * inputSize);
-      rows.forEach((r, i) => {
+      values.forEach((r, i) => {
         if (!Array.isArray(r) || r.length !== inputSize) {
-          throw new HttpError(400, 'E_VALIDATION', `${field}${rows.length > 1 ? `[${i}]` : ''} has ${Array.isArray(r) ? r.length : 'no'} values; the model takes ${inputSize}`);
+          throw new HttpError(400, 'E_VALIDATION', `${rowName(field, i, batch)} has ${Array.isArray(r) ? r.length : 'no'} values; the model takes ${inputSize}`);
         }
         flat.set(r as number[], i * inputSize);
       });
@@ -119,7 +127,7 @@ export async function createApp(ctx: ServeContext, options: AppOptions = {}): Pr
       if (q.vector.length !== dim) throw new HttpError(400, 'E_VALIDATION', `${field}.vector has ${q.vector.length} values; the index has dim ${dim}`);
       return Float32Array.from(q.vector);
     }
-    if (q.input !== undefined) return embedRows([q.input], `${field}.input`);
+    if (q.input !== undefined) return embedRows([q.input], `${field}.input`, false);
     const v = await ctx.index.getVector(q.id!);
     if (!v) throw new HttpError(404, 'E_NOT_FOUND', `${field}.id ${JSON.stringify(q.id)} is not in the index`);
     return v;
@@ -134,7 +142,7 @@ export async function createApp(ctx: ServeContext, options: AppOptions = {}): Pr
   };
 
   app.post<{ Body: { inputs: unknown[] } }>('/embed', { schema: embedSchema }, async (req) => {
-    const e = await embedRows(req.body.inputs, 'body.inputs');
+    const e = await embedRows(req.body.inputs, 'body.inputs', true);
     const d = e.length / req.body.inputs.length;
     return { dim: d, embeddings: req.body.inputs.map((_, i) => Array.from(e.subarray(i * d, (i + 1) * d))) };
   });
@@ -152,7 +160,7 @@ export async function createApp(ctx: ServeContext, options: AppOptions = {}): Pr
         queries.set(v, i * dim);
       });
     } else if (b.inputs) {
-      queries = await embedRows(b.inputs, 'body.inputs');
+      queries = await embedRows(b.inputs, 'body.inputs', true);
     } else {
       const ids = b.ids!;
       queries = new Float32Array(ids.length * dim);
