@@ -1,13 +1,12 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import * as akin from 'akin';
 import * as server from 'akin/server';
-import { initBackend, assertClose } from './helpers.js';
+import { initBackend, assertClose, tempDir } from './helpers.js';
 
 before(async () => {
   await initBackend();
@@ -88,7 +87,7 @@ test('parseWav reads 32-bit float in a WAVE_FORMAT_EXTENSIBLE header, and a data
 });
 
 test('WAV errors name the file and the unsupported encoding', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'akin-wav-'));
+  const dir = tempDir('akin-wav-');
   const p24 = join(dir, 'deep.wav');
   writeFileSync(p24, wavBytes({ format: 1, channels: 1, rate: 8000, bits: 24 }, new Uint8Array(6)));
   assert.throws(() => akin.data.readWav(p24), /deep\.wav: unsupported WAV encoding 24-bit PCM; akin reads 16-bit PCM and 32-bit float/);
@@ -252,7 +251,7 @@ test('AudioPreprocessor: fixed shape, saved settings, silence padding and errors
 });
 
 test('listAudio reads class folders and CSV / JSON-lines lists; readAudioDataset encodes the labels', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'akin-audio-list-'));
+  const dir = tempDir('akin-audio-list-');
   const clip = (f: number) => akin.data.encodeWav(Float32Array.from({ length: 4000 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * f * i) / 8000)), 8000);
   for (const [label, f] of [['low', 300], ['high', 1200]] as const) {
     mkdirSync(join(dir, 'words', label, 'take2'), { recursive: true });
@@ -391,7 +390,7 @@ function toneFolder(dir: string, classes: number, takes: number): void {
 }
 
 test("data.kind 'audio': a run from a config embeds raw WAV files through the CLI, the library and the server", async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'akin-audio-run-'));
+  const dir = tempDir('akin-audio-run-');
   toneFolder(join(dir, 'tones'), 6, 8);
   const config = akin.pipeline.parseRunConfig({
     name: 'tones',

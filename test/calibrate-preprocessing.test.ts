@@ -1,11 +1,10 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as akin from 'akin';
-import { initBackend } from './helpers.js';
+import { initBackend, tempDir } from './helpers.js';
 
 before(async () => {
   await initBackend();
@@ -32,7 +31,7 @@ function texts(extra: string[], perClass: number): string {
 }
 
 test('akin calibrate embeds with the run\'s saved preprocessing (the fitted TF-IDF vocabulary), as akin embed does, never a re-fit', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'akin-cal-'));
+  const dir = tempDir('akin-cal-');
   try {
     const trainFile = join(dir, 'train.jsonl');
     const calFile = join(dir, 'cal.jsonl');

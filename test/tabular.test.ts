@@ -1,12 +1,12 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import * as akin from 'akin';
-import { initBackend, assertClose } from './helpers.js';
+import { initBackend, assertClose, tempDir } from './helpers.js';
 
 before(async () => {
   await initBackend();
@@ -121,7 +121,7 @@ function structuredCsv(perClass: number, seed: number): string {
 }
 
 test('an MLP trained with a metric loss on a CSV beats the standardised raw features on held-out rows', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'akin-tabular-'));
+  const dir = tempDir('akin-tabular-');
   const [header, ...rows] = structuredCsv(75, 1).trimEnd().split('\n');
   writeFileSync(join(dir, 'train.csv'), [header, ...rows.slice(0, 300)].join('\n'));
   writeFileSync(join(dir, 'test.csv'), [header, ...rows.slice(300)].join('\n'));

@@ -1,11 +1,10 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as akin from 'akin';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initBackend, assertClose } from './helpers.js';
+import { initBackend, assertClose, tempDir } from './helpers.js';
 
 before(async () => {
   await initBackend();
@@ -124,7 +123,7 @@ test('text-expansion model: the input followed by its learned projection, scaled
   const cos = (u: number[], v: number[]) => u.reduce((s, x, k) => s + x * v[k], 0) / (Math.hypot(...u) * Math.hypot(...v));
   for (let i = 0; i < 6; i++) for (let j = 0; j < i; j++) assertClose(cos(e[i], e[j]), cos(rows[i], rows[j]), { atol: 0.01, rtol: 0 });
   // Saved and loaded through a run's model files, it embeds the same.
-  const dir = mkdtempSync(join(tmpdir(), 'akin-expansion-'));
+  const dir = tempDir('akin-expansion-');
   try {
     await akin.models.saveModel(model, dir);
     const loaded = await akin.models.loadModel(dir);

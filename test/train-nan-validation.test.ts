@@ -1,10 +1,9 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as akin from 'akin';
-import { initBackend } from './helpers.js';
+import { initBackend, tempDir } from './helpers.js';
 
 const tf = akin.tf;
 
@@ -99,7 +98,7 @@ test('fit with a validation set of singletons: val metrics NaN (null in log.json
   assert.match(warnings[0], /validation split has no class with two members/);
 
   // Trainer with a run folder: log.jsonl holds null for NaN, no best/ model is written from a NaN.
-  const dir = mkdtempSync(join(tmpdir(), 'akin-nan-val-'));
+  const dir = tempDir('akin-nan-val-');
   const valDs = { features: Float32Array.from(single.x.flat()), labels: Int32Array.from(single.y), count: 5, shape: [6] };
   const data = { features: Float32Array.from(train.x.flat()), labels: Int32Array.from(train.y), count: train.y.length, shape: [6] };
   const lines: string[] = [];

@@ -1,12 +1,11 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import * as akin from 'akin';
-import { initBackend, assertClose } from './helpers.js';
+import { initBackend, assertClose, tempDir } from './helpers.js';
 
 const tf = akin.tf;
 
@@ -86,7 +85,7 @@ test('a residual adapter starts near the identity and survives a save/load round
   const x = tf.tensor2d([[1, -2, 3, 0.5, 0], [0, 0, 1, 1, -1]]);
   const y = model.predict(x) as akin.tf.Tensor;
   assertClose(y.dataSync(), x.dataSync(), { atol: 0.02 });
-  const dir = mkdtempSync(join(tmpdir(), 'akin-adapter-'));
+  const dir = tempDir('akin-adapter-');
   await akin.models.saveModel(model, dir);
   const loaded = await akin.models.loadModel(dir);
   const y2 = loaded.predict(x) as akin.tf.Tensor;
@@ -112,7 +111,7 @@ test('fitAdapter raises held-out MAP@R well above the identity baseline when the
 });
 
 test('readVectors reads JSON lines with string labels, and .npy with a separate labels file', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'akin-vectors-'));
+  const dir = tempDir('akin-vectors-');
   const jsonl = join(dir, 'emb.jsonl');
   writeFileSync(jsonl, [
     '{"id": "a", "embedding": [1, 2, 3], "label": "dog"}',
@@ -139,7 +138,7 @@ test('readVectors reads JSON lines with string labels, and .npy with a separate 
 });
 
 test('readVectors errors name the file, the line and what is wrong', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'akin-vectors-bad-'));
+  const dir = tempDir('akin-vectors-bad-');
   const write = (name: string, text: string) => {
     const p = join(dir, name);
     writeFileSync(p, text);
