@@ -91,6 +91,48 @@ test('Conv2DBackpropFilter on wasm matches cpu for NCHW data', async () => {
   assertClose(r.wasm[0], r.cpu[0], { msg: 'NCHW filter gradient' });
 });
 
+/** The filter gradient of a stride-1 NHWC conv in float64 loops: sum over b, output (r, q) of x * dy. */
+function filterGradLoops(xv: number[], xs: number[], dyv: number[], ds: number[], fh: number, fw: number, top: number, left: number): number[] {
+  const [n, h, w, ch] = xs;
+  const [, oh, ow, oc] = ds;
+  const out = new Float64Array(fh * fw * ch * oc);
+  for (let i = 0; i < fh; i++) for (let j = 0; j < fw; j++) for (let b = 0; b < n; b++) for (let r = 0; r < oh; r++) for (let q = 0; q < ow; q++) {
+    const y = r + i - top;
+    const x = q + j - left;
+    if (y < 0 || y >= h || x < 0 || x >= w) continue;
+    for (let k = 0; k < ch; k++) {
+      const xval = xv[((b * h + y) * w + x) * ch + k];
+      for (let o = 0; o < oc; o++) out[((i * fw + j) * ch + k) * oc + o] += xval * dyv[((b * oh + r) * ow + q) * oc + o];
+    }
+  }
+  return Array.from(out);
+}
+
+test('Conv2DBackpropFilter on wasm matches float64 loops for stride-1 convs as wide as their input (even, odd, oversized filters, batch chunks)', async () => {
+  await wasm();
+  const cases: { x: number[]; f: [number, number]; oc: number; pad: 'same' | [[number, number], [number, number], [number, number], [number, number]]; top: number; left: number; oh: number }[] = [
+    { x: [2, 6, 5, 3], f: [3, 3], oc: 2, pad: 'same', top: 1, left: 1, oh: 6 },
+    { x: [2, 6, 5, 2], f: [2, 4], oc: 3, pad: 'same', top: 0, left: 1, oh: 6 },
+    { x: [3, 3, 2, 2], f: [5, 5], oc: 2, pad: 'same', top: 2, left: 2, oh: 3 },
+    { x: [2, 4, 4, 1], f: [1, 1], oc: 2, pad: 'same', top: 0, left: 0, oh: 4 },
+    // explicit pads: rows shrink (oh = 5 - 3 + 1 + 1), columns keep the width with pads 0 left, 2 right
+    { x: [2, 5, 4, 2], f: [3, 3], oc: 2, pad: [[0, 0], [1, 0], [0, 2], [0, 0]], top: 1, left: 0, oh: 4 },
+    // 6 batch rows per patch chunk: the second chunk starts at batch row 6
+    { x: [7, 48, 48, 48], f: [5, 5], oc: 2, pad: 'same', top: 2, left: 2, oh: 48 },
+  ];
+  for (const [k, c] of cases.entries()) {
+    const ds = [c.x[0], c.oh, c.x[2], c.oc];
+    const xv = values(size(c.x), 60 + k);
+    const dyv = values(size(ds), 70 + k);
+    const got = tf.tidy(() => {
+      const out = tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor(xv, c.x), dy: tf.tensor(dyv, ds) },
+        { strides: [1, 1], pad: c.pad, dataFormat: 'NHWC', filterShape: [c.f[0], c.f[1], c.x[3], c.oc] }) as T;
+      return Array.from(out.dataSync());
+    });
+    assertClose(got, filterGradLoops(xv, c.x, dyv, ds, c.f[0], c.f[1], c.top, c.left), { atol: c.x[0] > 3 ? 2e-3 : 1e-4, rtol: 1e-4, msg: `case ${k}` }); // case 5 sums 16k float32 products
+  }
+});
+
 test('Conv2DBackpropInput on wasm matches cpu for NCHW data and for pads wider than the filter', async () => {
   const cases = [
     { dy: [2, 4, 4, 3], w: [3, 3, 2, 4], attrs: { strides: [2, 2], pad: 'same', dataFormat: 'NCHW', inputShape: [2, 2, 7, 6] } },

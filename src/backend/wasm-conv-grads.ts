@@ -89,9 +89,84 @@ function conv2DBackpropFilter(args: Parameters<tf.KernelConfig['kernelFunc']>[0]
 /**
  * Writes `out[(tap * in + ch) * m + row]` = the input value that filter tap `tap` meets at output
  * position `row` (batch rows `b0 .. b0 + size - 1`, row-major over (batch, out row, out column)), 0 in
- * the padding.
+ * the padding. Convolutions with stride 1 whose output is as wide as the input ('same' padding) take
+ * {@link fillPatchesRuns}; the rest take the element-wise loop of {@link fillPatchesStrided}.
  */
-function fillPatchesTransposed(x: ArrayLike<number>, out: Float32Array | Int32Array | Uint8Array, c: Conv2DInfo, b0: number, size: number): void {
+function fillPatchesTransposed(x: ArrayLike<number>, out: Heap, c: Conv2DInfo, b0: number, size: number): void {
+  if (c.strideHeight === 1 && c.strideWidth === 1 && c.dilationHeight === 1 && c.dilationWidth === 1 && c.outWidth === c.inWidth) {
+    fillPatchesRuns(x, out, c, b0, size);
+  } else {
+    fillPatchesStrided(x, out, c, b0, size);
+  }
+}
+
+type Heap = Float32Array | Int32Array | Uint8Array;
+
+/** Largest channel-major copy (floats) kept between calls by {@link fillPatchesRuns}. */
+const KEEP_PLANES = 1 << 22;
+let planesScratch = new Float32Array(0);
+
+/**
+ * {@link fillPatchesTransposed} for stride 1 and `outWidth === inWidth`. The input is first copied
+ * channel-major (`[in, size, h, w]`, with a guard band either side). Then, for one tap, channel and
+ * batch row, the output rows that meet the input are consecutive input rows shifted by the tap's
+ * column offset, so they are one contiguous run: one `set` per (tap, channel, batch row), after which
+ * the columns that fall in the left/right padding (they picked up values of the neighbouring row, or
+ * of the guard band) are zeroed, and the rows that fall in the top/bottom padding are filled with 0.
+ */
+function fillPatchesRuns(x: ArrayLike<number>, out: Heap, c: Conv2DInfo, b0: number, size: number): void {
+  const { inHeight: h, inWidth: w, inChannels: ch, outHeight: oh, outWidth: ow, filterHeight: fh, filterWidth: fw } = c;
+  const top = c.padInfo.top;
+  const left = c.padInfo.left;
+  const hw = h * w;
+  const plane = size * hw;
+  const guard = w + fw;
+  const need = plane * ch + 2 * guard;
+  let xt = planesScratch;
+  if (xt.length < need) {
+    xt = new Float32Array(need);
+    if (need <= KEEP_PLANES) planesScratch = xt;
+  }
+  const base = b0 * hw * ch;
+  for (let k = 0; k < ch; k++) {
+    const o = guard + k * plane;
+    for (let p = 0; p < plane; p++) xt[o + p] = x[base + p * ch + k];
+  }
+  const m = size * oh * ow;
+  for (let i = 0; i < fh; i++) {
+    const dr = i - top;
+    const rlo = Math.min(oh, Math.max(0, -dr));
+    const rhi = Math.max(rlo, Math.min(oh, h - dr));
+    for (let j = 0; j < fw; j++) {
+      const dc = j - left;
+      const lo = Math.min(ow, Math.max(0, -dc));
+      const hi = Math.max(lo, Math.min(ow, w - dc));
+      const tap = i * fw + j;
+      for (let k = 0; k < ch; k++) {
+        let o = (tap * ch + k) * m;
+        const kb = guard + k * plane + (rlo + dr) * w + dc;
+        for (let b = 0; b < size; b++) {
+          if (rlo > 0) out.fill(0, o, o + rlo * ow);
+          if (rhi > rlo) {
+            const from = kb + b * hw;
+            out.set(xt.subarray(from, from + (rhi - rlo) * w), o + rlo * ow);
+            if (lo > 0 || hi < ow) {
+              for (let q = o + rlo * ow; q < o + rhi * ow; q += ow) {
+                for (let yc = 0; yc < lo; yc++) out[q + yc] = 0;
+                for (let yc = hi; yc < ow; yc++) out[q + yc] = 0;
+              }
+            }
+          }
+          if (rhi < oh) out.fill(0, o + rhi * ow, o + oh * ow);
+          o += oh * ow;
+        }
+      }
+    }
+  }
+}
+
+/** {@link fillPatchesTransposed} element by element (any stride and output size). */
+function fillPatchesStrided(x: ArrayLike<number>, out: Heap, c: Conv2DInfo, b0: number, size: number): void {
   const { inHeight: h, inWidth: w, inChannels: ch, outHeight: oh, outWidth: ow } = c;
   const m = size * oh * ow;
   for (let i = 0; i < c.filterHeight; i++) {
