@@ -307,10 +307,15 @@ test('supConRows on wasm matches float64 loops and the stock-op version on cpu (
   const r = await onBoth(() => tf.tidy(() => {
     const lt = tf.tensor2d(l, [n, m]);
     const pt = tf.tensor2d(pos, [n, m], 'bool');
-    const kt = tf.tensor2d(keep, [n, m], 'bool');
-    const y = akin.backend.fused.supConRows(lt, pt, kt);
-    const g = tf.grad((v: T) => tf.sum(tf.mul(akin.backend.fused.supConRows(v as akin.tf.Tensor2D, pt, kt), tf.tensor1d(probe))))(lt);
-    return [Array.from(y.dataSync()), Array.from(g.dataSync())];
+    // The positives enter the denominator whether `keep` lists them or not.
+    const negOnly = tf.tensor2d(keep.map((k, c) => (k && !pos[c] ? 1 : 0)), [n, m], 'bool');
+    const out: number[][] = [];
+    for (const kt of [tf.tensor2d(keep, [n, m], 'bool'), negOnly]) {
+      const y = akin.backend.fused.supConRows(lt, pt, kt);
+      const g = tf.grad((v: T) => tf.sum(tf.mul(akin.backend.fused.supConRows(v as akin.tf.Tensor2D, pt, kt), tf.tensor1d(probe))))(lt);
+      out.push(Array.from(y.dataSync()), Array.from(g.dataSync()));
+    }
+    return out;
   }));
   const want: number[] = [];
   const wantGrad = new Array<number>(n * m).fill(0);
@@ -329,7 +334,9 @@ test('supConRows on wasm matches float64 loops and the stock-op version on cpu (
     }
   }
   for (const [side, name] of [[r.wasm, 'wasm'], [r.cpu, 'cpu']] as const) {
-    assertClose(side[0], want, { atol: 1e-5, rtol: 1e-5, msg: `${name} value` });
-    assertClose(side[1], wantGrad, { atol: 1e-6, rtol: 1e-4, msg: `${name} grad` });
+    for (const [at, how] of [[0, 'keep with positives'], [2, 'keep without positives']] as const) {
+      assertClose(side[at], want, { atol: 1e-5, rtol: 1e-5, msg: `${name} value, ${how}` });
+      assertClose(side[at + 1], wantGrad, { atol: 1e-6, rtol: 1e-4, msg: `${name} grad, ${how}` });
+    }
   }
 });

@@ -201,9 +201,10 @@ tf.registerGradient({
 
 /**
  * Supervised-contrastive row losses from logits `l` [n, m] (similarities over a temperature), boolean
- * positives `pos` and the cells that enter the softmax denominator `keep` (positives and negatives):
+ * positives `pos` and the other cells that enter the softmax denominator `keep` (the negatives; the
+ * positives always enter it, so `keep` may hold them or not):
  * `-(1 / max(|P_i|, 1)) sum_{j in P_i} (l_ij - lse_i)` with `lse_i` the log-sum-exp of row i over
- * `keep`, computed as `sum_P l - |P_i| lse_i` (no log-probability matrix). Rows without positives give
+ * `keep` or `pos`, computed as `sum_P l - |P_i| lse_i` (no log-probability matrix). Rows without positives give
  * 0. One pass each way where the backend has the kernel; stock ops elsewhere. Differentiable with
  * respect to `logits`.
  */
@@ -214,7 +215,7 @@ export function supConRows(logits: tf.Tensor2D, pos: tf.Tensor2D, keep: tf.Tenso
     return losses as tf.Tensor1D;
   }
   return tf.tidy(() => {
-    const lse = maskedLogSumExp(logits, keep);
+    const lse = maskedLogSumExp(logits, tf.logicalOr(keep, pos));
     const p = tf.cast(pos, 'float32');
     const count = tf.sum(p, 1);
     const sumPos = tf.sub(tf.sum(tf.mul(logits, p), 1), tf.mul(count, lse));

@@ -137,7 +137,7 @@ function gatherDiffGrad(args: KernelArgs): Info {
 }
 
 /**
- * Forward of {@link SUPCON}, per row: the maximum kept logit, the positives' count and logit sum, then
+ * Forward of {@link SUPCON}, per row (kept cells: `keep` or `pos`): the maximum kept logit, the positives' count and logit sum, then
  * `lse = log(sum_keep exp(l - max)) + max` and `loss = -(posSum - count lse) / max(count, 1)`.
  * Outputs the losses and the log-sum-exps (for the gradient).
  */
@@ -159,7 +159,7 @@ function supConRowsLoop(ls: Heap, ps: Heap, ks: Heap, out: Heap, lses: Heap, n: 
     let any = false, nan = false;
     for (let j = row; j < row + m; j++) {
       const l = ls[j];
-      if (ks[j]) {
+      if (ks[j] || ps[j]) {
         any = true;
         if (l > max) max = l;
         else if (l !== l) nan = true;
@@ -173,7 +173,7 @@ function supConRowsLoop(ls: Heap, ps: Heap, ks: Heap, out: Heap, lses: Heap, n: 
     if (nan) lse = NaN;
     else if (any) {
       let s = 0;
-      for (let j = row; j < row + m; j++) if (ks[j]) s += expShifted(ls[j] - max);
+      for (let j = row; j < row + m; j++) if (ks[j] || ps[j]) s += expShifted(ls[j] - max);
       lse = Math.log(s) + max;
     }
     lses[i] = lse;
@@ -181,7 +181,7 @@ function supConRowsLoop(ls: Heap, ps: Heap, ks: Heap, out: Heap, lses: Heap, n: 
   }
 }
 
-/** Gradient of {@link SUPCON}: `dl_ij = dy_i / max(c_i, 1) * (c_i keep_ij exp(l_ij - lse_i) - pos_ij)`. */
+/** Gradient of {@link SUPCON}: `dl_ij = dy_i / max(c_i, 1) * (c_i (keep_ij or pos_ij) exp(l_ij - lse_i) - pos_ij)`. */
 function supConGrad(args: KernelArgs): Info {
   const { dy, logits, pos, keep, lse } = args.inputs as { dy: Info; logits: Info; pos: Info; keep: Info; lse: Info };
   const [n, m] = logits.shape;
@@ -209,7 +209,7 @@ function supConGradLoop(dys: Heap, ls: Heap, ps: Heap, ks: Heap, lses: Heap, dl:
       continue;
     }
     for (let j = row; j < row + m; j++) {
-      const p = ks[j] ? count * expShifted(ls[j] - y) : 0;
+      const p = ks[j] || ps[j] ? count * expShifted(ls[j] - y) : 0;
       dl[j] = g * (p - ps[j]);
     }
   }

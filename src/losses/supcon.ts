@@ -43,8 +43,8 @@ export class SupConLoss extends TemperaturePairLoss {
     // The pair counts of this call (set before the masks are made; duplicates included, as PML checks).
     if (this.records.numPosPairs === 0 || this.records.numNegPairs === 0) return this.zeroLosses();
     const nq = mat.shape[0];
-    const keep = tf.logicalOr(masks.pos, masks.neg) as tf.Tensor2D;
-    const losses = supConRows(this.logits(mat), masks.pos, keep);
+    // The denominator runs over positives and negatives: the kernel adds the positives to `neg` itself.
+    const losses = supConRows(this.logits(mat), masks.pos, masks.neg);
     const indices = Int32Array.from({ length: nq }, (_, i) => i);
     return { loss: { losses, indices, reductionType: 'element' } };
   }
