@@ -48,11 +48,12 @@ export async function saveCheckpoint(
 ): Promise<void> {
   const modelWeights = model.weights.map((w) => ({ name: w.originalName, tensor: w.read() }));
   const optWeights = await optimizer.getWeights();
-  const lossOptWeights = extras.lossOptimizer ? await extras.lossOptimizer.getWeights() : null;
+  const optimizerState = optWeights.concat(betaPowers(optimizer));
+  const lossOptWeights = extras.lossOptimizer ? (await extras.lossOptimizer.getWeights()).concat(betaPowers(extras.lossOptimizer)) : null;
   const extraWeights = (extras.extraWeights ?? []).map((v) => ({ name: v.name, tensor: v as tf.Tensor }));
   await replaceDirAtomic(dir, async (tmp) => {
     await writeTensors(join(tmp, 'model'), modelWeights);
-    await writeTensors(join(tmp, 'optimizer'), optWeights);
+    await writeTensors(join(tmp, 'optimizer'), optimizerState);
     if (lossOptWeights) await writeTensors(join(tmp, 'loss-optimizer'), lossOptWeights);
     if (extraWeights.length > 0) await writeTensors(join(tmp, 'extra-weights'), extraWeights);
     writeJsonAtomic(join(tmp, 'state.json'), state);
@@ -87,10 +88,9 @@ export async function loadCheckpoint(
   });
   model.setWeights(modelTensors.map((t) => t.tensor));
   modelTensors.forEach((t) => t.tensor.dispose());
-  const optTensors = readTensors(join(dir, 'optimizer'));
-  await optimizer.setWeights(optTensors);
+  await restoreOptimizer(optimizer, readTensors(join(dir, 'optimizer')));
   if (extras.lossOptimizer && existsSync(join(dir, 'loss-optimizer.json'))) {
-    await extras.lossOptimizer.setWeights(readTensors(join(dir, 'loss-optimizer')));
+    await restoreOptimizer(extras.lossOptimizer, readTensors(join(dir, 'loss-optimizer')));
   }
   const vars = extras.extraWeights ?? [];
   if (vars.length > 0 && existsSync(join(dir, 'extra-weights.json'))) {
@@ -103,6 +103,34 @@ export async function loadCheckpoint(
     saved.forEach((t) => t.tensor.dispose());
   }
   return JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as TrainState;
+}
+
+/** Names of the running powers of Adam's betas, saved after the optimiser's own weights. */
+const BETA_POWERS = ['akin/adam/accBeta1', 'akin/adam/accBeta2'];
+
+/** Adam-family optimisers keep beta1^t and beta2^t as running products outside `getWeights`. */
+function betaPowerVariables(optimizer: tf.Optimizer): [tf.Variable, tf.Variable] | null {
+  const o = optimizer as unknown as { accBeta1?: unknown; accBeta2?: unknown };
+  return o.accBeta1 instanceof tf.Variable && o.accBeta2 instanceof tf.Variable ? [o.accBeta1, o.accBeta2] : null;
+}
+
+/**
+ * The running products beta^t as tensors to save. tfjs's `setWeights` recomputes them as
+ * `pow(beta, t + 1)`, which differs from the product in the last float32 bit, so a resumed run would
+ * drift from an uninterrupted one; saving them makes resuming exact.
+ */
+function betaPowers(optimizer: tf.Optimizer): NamedTensor[] {
+  const v = betaPowerVariables(optimizer);
+  return v ? v.map((t, i) => ({ name: BETA_POWERS[i], tensor: t as tf.Tensor })) : [];
+}
+
+/** Restores an optimiser's weights, and Adam's saved beta powers when the checkpoint has them. */
+async function restoreOptimizer(optimizer: tf.Optimizer, saved: NamedTensor[]): Promise<void> {
+  const powers = saved.filter((t) => BETA_POWERS.includes(t.name));
+  await optimizer.setWeights(saved.filter((t) => !BETA_POWERS.includes(t.name)));
+  const v = betaPowerVariables(optimizer);
+  if (v && powers.length === 2) BETA_POWERS.forEach((name, i) => v[i].assign(powers.find((t) => t.name === name)!.tensor));
+  powers.forEach((t) => t.tensor.dispose());
 }
 
 async function writeTensors(base: string, tensors: NamedTensor[]): Promise<void> {
