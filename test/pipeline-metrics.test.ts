@@ -37,3 +37,19 @@ test('the run table compares raw inputs by cosine similarity (Euclidean distance
   const l2 = await akin.eval.accuracy({ query: Float32Array.from(x.flat()), queryLabels: Int32Array.from(labels), dim: 2, metric: 'l2' });
   assert.equal(l2.precisionAt1, 0);
 });
+
+test('accuracy takes 1-D integer label tensors as the losses do, with the same results as Int32Array labels', async () => {
+  const tf = akin.tf;
+  const x = Float32Array.from([1, 0, 0.9, 0.1, 0, 1, 0.2, 0.8, 0.6, 0.4]);
+  const ints = Int32Array.from([0, 0, 1, 1, 0]);
+  const asArray = await akin.eval.accuracy({ query: x, queryLabels: ints, dim: 2 });
+  const t = tf.tensor1d(ints, 'int32');
+  const asTensor = await akin.eval.accuracy({ query: x, queryLabels: t, dim: 2 });
+  assert.deepEqual(asTensor, asArray);
+  // By hand: row 4 (0.6, 0.4) is nearest to row 1 (0.9, 0.1) by L2, a hit; every row's nearest is its own class.
+  assert.equal(asArray.precisionAt1, 1);
+  t.dispose();
+  const wrong = tf.tensor2d([[0], [0], [1], [1], [0]], undefined, 'int32');
+  await assert.rejects(akin.eval.accuracy({ query: x, queryLabels: wrong as unknown as akin.tf.Tensor1D, dim: 2 }), /queryLabels as a tensor must be 1-D/);
+  wrong.dispose();
+});

@@ -1,4 +1,4 @@
-import { Command, Option, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, Option, InvalidArgumentError } from 'commander';
 import { join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import * as akin from '../index.js';
@@ -53,6 +53,9 @@ program
   .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['tensorflow', 'wasm', 'cpu']))
   .option('--threads <n>', 'threads for the wasm backend (default: all cores)', intArg('--threads', 1))
   .option('--verbose', 'print stack traces on errors')
+  // Usage errors (unknown option, bad value, missing argument) exit 2 like config errors, with akin's prefix.
+  .exitOverride()
+  .configureOutput({ outputError: (message, write) => write(`akin: ${message}`) })
   .hook('preAction', (cmd) => {
     verbose = Boolean(cmd.opts().verbose);
   });
@@ -87,16 +90,18 @@ program
 program
   .command('train')
   .description('train from a JSON run config (see README for the fields)')
-  .requiredOption('--config <file>', 'run config (JSON)')
+  .option('--config <file>', 'run config (JSON); with --resume, the run folder\'s config.json by default')
   .option('--out <dir>', 'run folder (default: runs/<name>-<time>)')
   .option('--resume <dir>', 'continue a killed run from its last checkpoint')
   .option('--data <source>', "override the config's data source")
   .option('--seed <n>', "override the config's seed (weights, batches, splits' shuffles)", intArg('--seed', 0))
-  .action(async (opts: { config: string; out?: string; resume?: string; data?: string; seed?: number }) => {
-    const read = readRunConfig(opts.config);
-    const config = opts.seed === undefined ? read : parseRunConfig({ ...read, seed: opts.seed }, opts.config);
-    await startBackend(program.opts());
+  .action(async (opts: { config?: string; out?: string; resume?: string; data?: string; seed?: number }) => {
     if (opts.resume && !existsSync(opts.resume)) throw new AkinError('E_DATA', `--resume: no run folder at ${opts.resume}`);
+    const configPath = opts.config ?? (opts.resume ? join(opts.resume, 'config.json') : undefined);
+    if (configPath === undefined) throw new AkinError('E_CONFIG', "train needs --config FILE (or --resume DIR, which reads the run folder's config.json)");
+    const read = readRunConfig(configPath);
+    const config = opts.seed === undefined ? read : parseRunConfig({ ...read, seed: opts.seed }, configPath);
+    await startBackend(program.opts());
     const runDir = resolve(opts.resume ?? opts.out ?? join('runs', `${config.name}-${timestamp()}`));
     const result = await runExperiment(config, { runDir, resume: Boolean(opts.resume), dataSource: opts.data });
     process.stdout.write(`\n${result.table}\n\nrun saved to ${runDir}\n`);
@@ -148,6 +153,12 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (e) {
+    if (e instanceof CommanderError) {
+      // Commander has printed its message (or the help / version) already.
+      const done = ['commander.helpDisplayed', 'commander.help', 'commander.version', 'commander.executeSubCommandAsync'].includes(e.code);
+      process.exitCode = done ? e.exitCode : 2;
+      return;
+    }
     const err = e as Error & { code?: string };
     const known = err instanceof AkinError;
     process.stderr.write(`akin: error: ${err.message}\n`);

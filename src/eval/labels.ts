@@ -1,13 +1,15 @@
+import type * as tf from '@tensorflow/tfjs';
 import { ConfigError, ShapeError } from '../core/errors.js';
 
 /** One row's label: a class id, or (multi-label) the set of class ids it belongs to. */
 export type LabelValue = number | readonly number[];
 
 /**
- * Labels as the evaluation functions take them: one integer class per row (`Int32Array` or
- * `number[]`), or one set of classes per row (`number[][]`, multi-label data).
+ * Labels as the evaluation functions take them: one integer class per row (`Int32Array`, `number[]`
+ * or a 1-D integer tensor, as the losses take them), or one set of classes per row (`number[][]`,
+ * multi-label data).
  */
-export type EvalLabels = Int32Array | readonly number[] | readonly (readonly number[])[];
+export type EvalLabels = Int32Array | readonly number[] | readonly (readonly number[])[] | tf.Tensor1D;
 
 /**
  * When a reference row counts as relevant to a query (pytorch-metric-learning's `label_comparison_fn`):
@@ -27,7 +29,8 @@ export interface ResolvedLabels {
 }
 
 /** Resolves labels, checking their count against the number of embedding rows. */
-export function resolveLabels(labels: EvalLabels, expected: number, what: string): ResolvedLabels {
+export function resolveLabels(given: EvalLabels, expected: number, what: string): ResolvedLabels {
+  const labels = isTensor(given) ? tensorLabels(given, what) : given;
   if (labels === null || typeof labels !== 'object' || typeof (labels as ArrayLike<unknown>).length !== 'number') {
     throw new ConfigError(`${what} must be an Int32Array, an array of integers or an array of integer arrays`);
   }
@@ -51,6 +54,21 @@ export function resolveLabels(labels: EvalLabels, expected: number, what: string
     if (!Number.isInteger(v)) throw new ConfigError(`${what}[${i}] must be an integer (got ${String(v)})`);
   }
   return { n, ints, sets: null };
+}
+
+/** How many rows `labels` labels (a tensor's first dimension). */
+export function labelCount(labels: EvalLabels): number {
+  return isTensor(labels) ? labels.shape[0] : labels.length;
+}
+
+function isTensor(x: unknown): x is tf.Tensor {
+  return typeof x === 'object' && x !== null && typeof (x as tf.Tensor).dataSync === 'function' && Array.isArray((x as tf.Tensor).shape);
+}
+
+/** A 1-D tensor of class ids as an Int32Array (values checked as integers by the caller). */
+function tensorLabels(t: tf.Tensor, what: string): Int32Array | number[] {
+  if (t.rank !== 1) throw new ConfigError(`${what} as a tensor must be 1-D (one class per row), got shape [${t.shape}]`);
+  return t.dtype === 'int32' ? Int32Array.from(t.dataSync()) : Array.from(t.dataSync());
 }
 
 /** The label of row `i` as a {@link LabelValue}. */

@@ -5,7 +5,7 @@ import type { Random } from '../core/random.js';
 import { clusteringScores } from './clustering.js';
 import { type EmbeddingsLike, embeddingShape } from './embeddings.js';
 import {
-  type EvalLabels, type LabelComparison, type LabelValue, type ResolvedLabels, compareLabelValues, labelAt, labelKey, resolveLabels,
+  type EvalLabels, type LabelComparison, type LabelValue, type ResolvedLabels, compareLabelValues, labelAt, labelCount, labelKey, resolveLabels,
 } from './labels.js';
 import {
   RETRIEVAL_METRICS, type RetrievalMetricName, type ScorerOptions, perClassMeans, reduceScores, relevanceCounts, scoreNeighbours,
@@ -301,8 +301,8 @@ export function retrievalMetrics(
   metrics: readonly RetrievalMetricName[] = RETRIEVAL_METRICS,
   options: RetrievalMetricsOptions = {},
 ): Record<string, number> {
-  const q: ResolvedLabels = resolveLabels(queryLabels, queryLabels.length, 'queryLabels');
-  const r: ResolvedLabels = resolveLabels(referenceLabels, referenceLabels.length, 'referenceLabels');
+  const q: ResolvedLabels = resolveLabels(queryLabels, labelCount(queryLabels), 'queryLabels');
+  const r: ResolvedLabels = resolveLabels(referenceLabels, labelCount(referenceLabels), 'referenceLabels');
   if (neighbors.length !== q.n * stride) {
     throw new ShapeError(`retrievalMetrics: neighbors has ${neighbors.length} entries, expected numQueries * k = ${q.n} * ${stride}`);
   }
