@@ -102,6 +102,9 @@ program
     const read = readRunConfig(configPath);
     const config = opts.seed === undefined ? read : parseRunConfig({ ...read, seed: opts.seed }, configPath);
     await startBackend(program.opts());
+    if (opts.resume && existsSync(join(opts.resume, 'run.json'))) {
+      process.stderr.write(`${opts.resume} is a finished run (it has run.json): nothing left to train, evaluating it again\n`);
+    }
     const runDir = resolve(opts.resume ?? opts.out ?? join('runs', `${config.name}-${timestamp()}`));
     const result = await runExperiment(config, { runDir, resume: Boolean(opts.resume), dataSource: opts.data });
     process.stdout.write(`\n${result.table}\n\nrun saved to ${runDir}\n`);

@@ -69,7 +69,7 @@ export function addSearchCommand(program: Command, startBackend: StartBackend): 
     .command('search')
     .description("search a run's index (see 'akin index build') by inputs in a file or by an indexed item's id; a pgvector index takes its password from PGPASSWORD or ~/.pgpass")
     .requiredOption('--run <dir>', 'run folder')
-    .option('--query <file>', "inputs to search for in the run's input kind (images: .npy, IDX or .jsonl; text: .txt lines or .jsonl; tabular: .csv), one query per row")
+    .option('--query <file>', "inputs to search for in the run's input kind, the files akin embed reads (images: .npy, IDX or .jsonl; text: .txt lines, .jsonl or .csv; tabular: .csv; audio: a .wav, a folder or a list of paths; vectors: .npy or .jsonl), one query per row")
     .option('--id <id>', "an indexed item's id (its own entry is left out of the results)")
     .option('--k <n>', 'neighbours per query', (v: string) => {
       const n = Number(v);
