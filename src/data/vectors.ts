@@ -79,6 +79,33 @@ export function readVectors(path: string, options: ReadVectorsOptions = {}): Dat
   return { features, labels, count, shape: [dim], ...(classNames ? { classNames } : {}) };
 }
 
+/** The field of `rec` holding its vector: `vectorField`, else the first of {@link VECTOR_FIELDS} present. */
+function vectorFieldOf(rec: Record<string, unknown>, where: string, vectorField?: string): string {
+  const field = vectorField ?? VECTOR_FIELDS.find((f) => f in rec);
+  if (field === undefined || !(field in rec)) {
+    throw new DataError(`${where}: no vector field '${vectorField ?? VECTOR_FIELDS.join("' / '")}'`);
+  }
+  return field;
+}
+
+/**
+ * The vector of one JSON row as akin reads vectors: the row itself when it is an array, else the
+ * array its vector field holds (`vectorField`, or the first of {@link VECTOR_FIELDS}); errors name
+ * `where`. The server reads request rows with it too.
+ */
+export function rowVector(v: unknown, where: string, vectorField?: string): number[] {
+  let vec: unknown = v;
+  if (!Array.isArray(v)) {
+    if (v === null || typeof v !== 'object') throw new DataError(`${where}: expected an array of numbers or an object with a vector`);
+    const rec = v as Record<string, unknown>;
+    vec = rec[vectorFieldOf(rec, where, vectorField)];
+  }
+  if (!Array.isArray(vec) || vec.length === 0 || vec.some((x) => typeof x !== 'number' || !Number.isFinite(x))) {
+    throw new DataError(`${where}: the vector must be a non-empty array of finite numbers`);
+  }
+  return vec as number[];
+}
+
 /**
  * Parses JSON lines of vectors: each non-empty line is an array of numbers or an object holding one
  * (`vectorField`, else `vector`/`embedding`/`features`/`x`) and, when `labelField` is not null, a label.
@@ -95,15 +122,9 @@ export function parseVectorLines(
   const ids: string[] = [];
   let dim = -1;
   forEachJsonLine(text, name, (v, where) => {
-    let vec: unknown = v;
-    if (!Array.isArray(v)) {
-      if (v === null || typeof v !== 'object') throw new DataError(`${where}: expected an array of numbers or an object with a vector`);
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
       const rec = v as Record<string, unknown>;
-      const field = vectorField ?? VECTOR_FIELDS.find((f) => f in rec);
-      if (field === undefined || !(field in rec)) {
-        throw new DataError(`${where}: no vector field '${vectorField ?? VECTOR_FIELDS.join("' / '")}'`);
-      }
-      vec = rec[field];
+      vectorFieldOf(rec, where, vectorField);
       if (idField !== undefined) {
         const id = rec[idField];
         if (!(typeof id === 'string' && id !== '') && !(typeof id === 'number' && Number.isInteger(id))) {
@@ -115,17 +136,15 @@ export function parseVectorLines(
         if (!(labelField in rec) || rec[labelField] === null) throw new DataError(`${where}: no label field '${labelField}'`);
         labels.push(rec[labelField]);
       }
-    } else if (labelField !== null) {
+    } else if (Array.isArray(v) && labelField !== null) {
       throw new DataError(`${where}: a bare array has no label; write objects like {"vector": [...], "${labelField}": ...} or give a labels file`);
-    } else if (idField !== undefined) {
+    } else if (Array.isArray(v) && idField !== undefined) {
       throw new DataError(`${where}: a bare array has no id; write objects like {"${idField}": ..., "vector": [...]}`);
     }
-    if (!Array.isArray(vec) || vec.length === 0 || vec.some((x) => typeof x !== 'number' || !Number.isFinite(x))) {
-      throw new DataError(`${where}: the vector must be a non-empty array of finite numbers`);
-    }
+    const vec = rowVector(v, where, vectorField);
     if (dim === -1) dim = vec.length;
     else if (vec.length !== dim) throw new DataError(`${where}: vector has ${vec.length} values, earlier ones have ${dim}`);
-    rows.push(vec as number[]);
+    rows.push(vec);
   });
   if (rows.length === 0) throw new DataError(`${name}: no vectors`);
   const features = new Float32Array(rows.length * dim);

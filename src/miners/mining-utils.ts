@@ -4,7 +4,6 @@ import { BaseDistance } from '../distances/base-distance.js';
 import { registry as distances } from '../distances/registry.js';
 import { isComponentConfig, type ComponentConfig } from '../core/registry.js';
 import type { MinerInput } from './base-miner.js';
-import type { TripletIndices } from '../core/indices.js';
 import { readInPlace } from '../backend/read-in-place.js';
 
 /** A distance given as a live object or as its saved `{ className, config }`. */
@@ -94,40 +93,5 @@ export class IntList {
   /** The values as an Int32Array of exactly `length` entries. */
   toArray(): Int32Array {
     return this.data.slice(0, this.length);
-  }
-}
-
-
-/**
- * Triplet index arrays kept by a miner and reused from call to call: writing into memory touched before
- * is several times cheaper than into a new allocation (page faults), so a miner fills these and hands
- * out exact-size copies.
- */
-export class TripletBuffer {
-  anchors: Int32Array<ArrayBuffer> = new Int32Array(0);
-  positives: Int32Array<ArrayBuffer> = new Int32Array(0);
-  negatives: Int32Array<ArrayBuffer> = new Int32Array(0);
-
-  /** Makes room for `size` triplets, keeping the values written so far (read the arrays after this call). */
-  reserve(size: number): void {
-    if (size <= this.anchors.length) return;
-    const capacity = Math.max(size, 2 * this.anchors.length, 1024);
-    const grow = (a: Int32Array): Int32Array<ArrayBuffer> => {
-      const b = new Int32Array(capacity);
-      b.set(a);
-      return b;
-    };
-    this.anchors = grow(this.anchors);
-    this.positives = grow(this.positives);
-    this.negatives = grow(this.negatives);
-  }
-
-  /** The first `length` triplets, copied into arrays of their own. */
-  copy(length: number): TripletIndices {
-    return {
-      anchors: this.anchors.slice(0, length),
-      positives: this.positives.slice(0, length),
-      negatives: this.negatives.slice(0, length),
-    };
   }
 }

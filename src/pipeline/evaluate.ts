@@ -5,6 +5,7 @@ import { embed } from '../models/embed.js';
 import { accuracy } from '../eval/retrieval.js';
 import { clusteringScores } from '../eval/clustering.js';
 import { createRandom } from '../core/random.js';
+import { l2NormalizeRow } from '../data/text.js';
 
 /** The metrics akin reports for one set of embeddings. */
 export interface SplitMetrics {
@@ -46,20 +47,14 @@ export function retrievalValidator(ds: Dataset): (model: tf.LayersModel) => Prom
 
 /** `x` ([n, dim] flat) with every row scaled to unit length (zero rows stay zero); `x` itself when it already is. */
 function unitRows(x: Float32Array, dim: number): Float32Array {
-  const n = x.length / dim;
-  const norms = new Float64Array(n);
-  let unit = true;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < x.length; i += dim) {
     let s = 0;
-    for (let j = i * dim; j < (i + 1) * dim; j++) s += x[j] * x[j];
-    norms[i] = Math.sqrt(s);
-    if (Math.abs(norms[i] - 1) > 1e-4) unit = false;
+    for (let j = i; j < i + dim; j++) s += x[j] * x[j];
+    if (Math.abs(Math.sqrt(s) - 1) > 1e-4) {
+      const out = Float32Array.from(x);
+      for (let k = 0; k < out.length; k += dim) l2NormalizeRow(out.subarray(k, k + dim));
+      return out;
+    }
   }
-  if (unit) return x;
-  const out = new Float32Array(x.length);
-  for (let i = 0; i < n; i++) {
-    const inv = norms[i] > 0 ? 1 / norms[i] : 0;
-    for (let j = i * dim; j < (i + 1) * dim; j++) out[j] = x[j] * inv;
-  }
-  return out;
+  return x;
 }

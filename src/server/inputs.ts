@@ -1,5 +1,4 @@
-import { DataError } from '../core/errors.js';
-import { parseVectorLines } from '../data/vectors.js';
+import { rowVector } from '../data/vectors.js';
 
 /**
  * Input kinds whose raw inputs are numbers. `akin embed` and `akin search` read them from JSON lines
@@ -15,22 +14,12 @@ export function takesNumbers(kind: string | undefined): boolean {
 
 /**
  * Numeric raw inputs as the CLI reads them: an array stays as it is; an object is replaced by the
- * vector it holds, found by the CLI's own JSON-lines parser ({@link parseVectorLines}) so that both
+ * vector it holds, found as the CLI's JSON-lines reader finds it ({@link rowVector}), so that both
  * take the same forms. Errors name the row (`field[i]`, or `field` for a single query); anything
  * else is left for the run's parser to reject.
  */
 export function numericRows(rows: unknown[], field: string, batch: boolean): unknown[] {
-  return rows.map((r, i) => {
-    if (r === null || typeof r !== 'object' || Array.isArray(r)) return r;
-    const where = rowName(field, i, batch);
-    try {
-      return Array.from(parseVectorLines(JSON.stringify(r), where, null).features);
-    } catch (e) {
-      // The parser names a line of a file (`where:1:`); here the row is the whole location.
-      if (e instanceof DataError) throw new DataError(e.message.replace(`${where}:1:`, `${where}:`));
-      throw e;
-    }
-  });
+  return rows.map((r, i) => (r === null || typeof r !== 'object' || Array.isArray(r) ? r : rowVector(r, rowName(field, i, batch))));
 }
 
 /** The name of row `i` of `field` in errors: `field[i]` in a batch (even a batch of one), else `field`. */
