@@ -4,7 +4,8 @@
  * result is bit for bit what tfjs's Adam kernel sequence gives, in one pass over the buffers. Built once
  * per memory from the bytes below (no toolchain: the module has one function and a loop).
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
+import { F32, I32, V128, instantiateOnHeap, localGet as get, localSet as set, localTee as tee, moduleBytes, simd } from './wasm-asm.js';
 
 /** Float32 constants of one Adam step. */
 export interface AdamConstants {
@@ -15,27 +16,7 @@ export interface AdamConstants {
 
 type AdamSimd = (w: number, m: number, v: number, g: number, out: number, groups: number, ...c: number[]) => void;
 
-interface EmscriptenLike {
-  wasmMemory?: WebAssembly.Memory;
-  asm?: { memory?: WebAssembly.Memory };
-}
-
 const cache = new WeakMap<WebAssembly.Memory, AdamSimd | null>();
-
-/** unsigned LEB128 */
-function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-const section = (id: number, body: number[]): number[] => [id, ...leb(body.length), ...body];
-const name = (s: string): number[] => [...leb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
 
 // Parameters: w, m, v, g, out (byte offsets), groups (of 4 floats), then b1 c1 b2 c2 o1 o2 eps negLr.
 const [W, M, V, G, OUT, N] = [0, 1, 2, 3, 4, 5];
@@ -43,16 +24,12 @@ const [B1, C1, B2, C2, O1, O2, EPS, NLR] = [6, 7, 8, 9, 10, 11, 12, 13];
 // Locals: the byte index (14), the splatted constants (param + 9: 15..22), then g, new m, new v.
 const I = 14, SPLAT = 9, GK = 23, MK = 24, VK = 25;
 
-const get = (i: number): number[] => [0x20, ...leb(i)];
-const set = (i: number): number[] => [0x21, ...leb(i)];
-const tee = (i: number): number[] => [0x22, ...leb(i)];
-const simd = (op: number): number[] => [0xfd, ...leb(op)];
 const load = simd(0x00).concat([0x00, 0x00]);
 const store = simd(0x0b).concat([0x00, 0x00]);
 const [SPLAT_F32, SQRT, ADD, MUL, DIV] = [0x13, 0xe3, 0xe4, 0xe6, 0xe7].map(simd);
 const at = (base: number): number[] => [...get(base), ...get(I), 0x6a]; // base + i
 
-function body(): number[] {
+function code(): number[] {
   const code: number[] = [];
   for (let p = B1; p <= NLR; p++) code.push(...get(p), ...SPLAT_F32, ...set(p + SPLAT));
   code.push(...get(N), 0x41, 4, 0x74, ...set(N)); // n = groups * 16 bytes
@@ -67,24 +44,8 @@ function body(): number[] {
   code.push(...at(OUT), ...get(MK), ...get(O1 + SPLAT), ...DIV, ...get(VK), ...get(O2 + SPLAT), ...DIV, ...SQRT, ...get(EPS + SPLAT), ...ADD, ...DIV);
   code.push(...get(NLR + SPLAT), ...MUL, ...at(W), ...load, ...ADD, ...store);
   code.push(...get(I), 0x41, 16, 0x6a, ...tee(I), ...get(N), 0x49, 0x0d, 0); // i += 16; continue while i < n
-  code.push(0x0b, 0x0b, 0x0b); // end loop, end block, end function
-  const locals = [2, 1, 0x7f, 11, 0x7b]; // 1 i32, 11 v128
-  const fn = [...locals, ...code];
-  return [...leb(fn.length), ...fn];
-}
-
-function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
-  const type = [0x60, 14, ...Array(6).fill(0x7f), ...Array(8).fill(0x7d), 0];
-  const limits = shared ? [0x03, 1, ...leb(65536)] : [0x00, 1];
-  const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [1, ...type]),
-    ...section(2, [1, ...name('env'), ...name('memory'), 0x02, ...limits]),
-    ...section(3, [1, 0]),
-    ...section(7, [1, ...name('adam'), 0x00, 0]),
-    ...section(10, [1, ...body()]),
-  ];
-  return new Uint8Array(bytes);
+  code.push(0x0b, 0x0b); // end loop, end block
+  return code;
 }
 
 /**
@@ -92,20 +53,11 @@ function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
  * SIMD, or the memory is not reachable): callers then use {@link adamScalar}.
  */
 export function adamSimd(backend: tf.KernelBackend): AdamSimd | null {
-  const module = (backend as unknown as { wasm?: EmscriptenLike }).wasm;
-  const memory = module?.wasmMemory ?? module?.asm?.memory;
-  if (!memory) return null;
-  if (cache.has(memory)) return cache.get(memory)!;
-  let f: AdamSimd | null = null;
-  try {
-    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes(shared)), { env: { memory } });
-    f = instance.exports.adam as AdamSimd;
-  } catch {
-    f = null;
-  }
-  cache.set(memory, f);
-  return f;
+  return instantiateOnHeap(backend, cache, (shared, memory) => {
+    const params = [...new Array<number>(6).fill(I32), ...new Array<number>(8).fill(F32)];
+    const bytes = moduleBytes(shared, [['adam', params, [[1, I32], [11, V128]], code()]]);
+    return new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports.adam as AdamSimd;
+  });
 }
 
 const f32 = Math.fround;

@@ -3,7 +3,8 @@ import { registerWasmConvGrads } from './wasm-conv-grads.js';
 import { registerWasmMiscGrads } from './wasm-misc-grads.js';
 import { registerWasmSum } from './wasm-reduce.js';
 import { registerWasmDataKernels, transposeLastTwo } from './wasm-data-kernels.js';
-import { withOps } from './wasm-ops.js';
+import { withOps, WasmOps, type WasmBackendLike } from './wasm-ops.js';
+import { akinMatMul } from './wasm-gemm.js';
 import { registerWasmFused } from './wasm-fused.js';
 import { registerWasmL2 } from './wasm-l2.js';
 import { registerWasmTripletBits } from './wasm-triplet-bits.js';
@@ -18,7 +19,8 @@ const patched = new Set<string>();
  * The wasm backend's matmul runs 15-20x slower when an operand is marked transposed (every backward
  * pass and every `a @ b^T` similarity matrix takes that path) than when both are plain. This wraps
  * `BatchMatMul` and `_FusedMatMul` so that a transposed operand is first transposed explicitly on the
- * heap ({@link transposeLastTwo}) and the plain path is used. Results are unchanged.
+ * heap ({@link transposeLastTwo}) and the plain path is used. Results are unchanged. On one thread,
+ * float32 products go to akin's own SIMD matmul instead ({@link akinMatMul}), which is faster there.
  */
 export function patchWasmMatMul(): void {
   for (const name of ['BatchMatMul', '_FusedMatMul']) {
@@ -26,7 +28,20 @@ export function patchWasmMatMul(): void {
     const original = tf.getKernel(name, 'wasm');
     if (!original) continue;
     const kernelFunc: KernelFunc = (args) => {
-      const attrs = args.attrs as { transposeA?: boolean; transposeB?: boolean };
+      const attrs = args.attrs as { transposeA?: boolean; transposeB?: boolean; activation?: string; leakyreluAlpha?: number };
+      const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, Info | undefined>;
+      if (!preluActivationWeights) {
+        const ops = new WasmOps(args.backend as WasmBackendLike);
+        try {
+          const out = akinMatMul(ops, {
+            a: a!, b: b!, bias, transposeA: !!attrs.transposeA, transposeB: !!attrs.transposeB,
+            activation: attrs.activation, leakyreluAlpha: attrs.leakyreluAlpha,
+          }, transposeLastTwo);
+          if (out) return ops.keep(out);
+        } finally {
+          ops.dispose();
+        }
+      }
       if (!attrs.transposeA && !attrs.transposeB) return original.kernelFunc(args);
       return withOps(args.backend, (ops) => {
         const inputs = { ...args.inputs } as Record<string, Info>;
