@@ -66,22 +66,27 @@ test('matmul on the akin path matches float64 loops: block edges, all four trans
   }
 });
 
-test('fused matmul on the akin path: bias of one row or one value, and each activation, match cpu', async () => {
-  const xv = values(11 * 20, 1), wv = values(20 * 12, 2);
-  const activations: ('linear' | 'relu' | 'relu6' | 'elu' | 'sigmoid' | 'leakyrelu')[] = ['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu'];
-  for (const activation of activations) {
-    for (const biasShape of [[12], [1], null]) {
-      const bv = biasShape ? values(size(biasShape), 3).map((v) => 4 * v) : null;
-      const r = await onBoth(() => tf.tidy(() => {
-        const y = tf.fused.matMul({
-          a: tf.tensor(xv, [11, 20]), b: tf.tensor(wv, [20, 12]),
-          bias: bv ? tf.tensor(bv, biasShape!) : undefined, activation, leakyreluAlpha: 0.3,
-        });
-        return [Array.from(y.dataSync())];
-      }));
-      assertClose(r.wasm[0], r.cpu[0], { atol: 1e-5, rtol: 1e-5, msg: `${activation} bias ${JSON.stringify(biasShape)}` });
+test('fused matmul on either path: a bias of one row, one value or a full matrix, and each activation, match cpu', async () => {
+  const xv = values(11 * 20, 1), wv = values(20 * 12, 2), pv = values(12, 4);
+  const activations = ['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu', 'prelu'] as const;
+  for (const kernel of ['akin', 'xnnpack'] as const) {
+    for (const activation of activations) {
+      for (const biasShape of [[12], [1], [11, 12], null]) {
+        const bv = biasShape ? values(size(biasShape), 3).map((v) => 4 * v) : null;
+        const r = await onBoth(() => tf.tidy(() => {
+          akin.backend.setWasmMatMul(kernel);
+          const y = tf.fused.matMul({
+            a: tf.tensor(xv, [11, 20]), b: tf.tensor(wv, [20, 12]),
+            bias: bv ? tf.tensor(bv, biasShape!) : undefined, activation, leakyreluAlpha: 0.3,
+            preluActivationWeights: activation === 'prelu' ? tf.tensor(pv, [12]) : undefined,
+          });
+          return [Array.from(y.dataSync())];
+        }));
+        assertClose(r.wasm[0], r.cpu[0], { atol: 1e-5, rtol: 1e-5, msg: `${kernel} ${activation} bias ${JSON.stringify(biasShape)}` });
+      }
     }
   }
+  akin.backend.setWasmMatMul('akin');
 });
 
 test('gradients of a dense layer through the akin path match cpu and central differences', async () => {

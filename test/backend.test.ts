@@ -34,3 +34,14 @@ test('a bad AKIN_THREADS value is named in the error', async () => {
     if (saved === undefined) delete process.env.AKIN_THREADS; else process.env.AKIN_THREADS = saved;
   }
 });
+
+test("a bad 'matMul' option or AKIN_WASM_MATMUL value is named in the error", async () => {
+  await assert.rejects(() => akin.backend.init({ backend: 'cpu', matMul: 'blas' as 'auto' }), /option 'matMul' must be one of auto, akin, xnnpack \(got 'blas'\)/);
+  const saved = process.env.AKIN_WASM_MATMUL;
+  process.env.AKIN_WASM_MATMUL = 'fast';
+  try {
+    await assert.rejects(() => akin.backend.init({ backend: 'cpu' }), /AKIN_WASM_MATMUL must be one of auto, akin, xnnpack \(got 'fast'\)/);
+  } finally {
+    if (saved === undefined) delete process.env.AKIN_WASM_MATMUL; else process.env.AKIN_WASM_MATMUL = saved;
+  }
+});

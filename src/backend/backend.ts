@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../core/errors.js';
 import { registerWasmKernels } from './wasm-kernels.js';
+import { MATMUL_KERNELS, setWasmMatMul, type MatMulKernel } from './wasm-gemm.js';
 
 /** The TensorFlow.js backends akin can run on, fastest first. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -23,6 +24,13 @@ export interface BackendOptions {
    * (`os.availableParallelism()`). Fixed once the wasm module has started: later calls cannot change it.
    */
   threads?: number;
+  /**
+   * The wasm backend's float32 matmul: `akin` (akin's own SIMD kernel), `xnnpack` (the stock one) or
+   * `auto` (akin's on one thread, where it is faster, XNNPACK's threaded one otherwise). Default:
+   * `AKIN_WASM_MATMUL` from the environment, else what it was (`auto` at first). Can be changed by
+   * calling `init` again.
+   */
+  matMul?: MatMulKernel;
 }
 
 export interface BackendInfo {
@@ -41,6 +49,13 @@ let current: BackendInfo | null = null;
  * the same choice is free. Throws a {@link ConfigError} when an explicitly requested backend cannot start.
  */
 export async function init(options: BackendOptions = {}): Promise<BackendInfo> {
+  const matMul = options.matMul ?? envMatMul();
+  if (matMul !== undefined) {
+    if (!MATMUL_KERNELS.includes(matMul)) {
+      throw new ConfigError(`backend: option 'matMul' must be one of ${MATMUL_KERNELS.join(', ')} (got '${String(matMul)}')`);
+    }
+    setWasmMatMul(matMul);
+  }
   const requested = options.backend ?? envBackend();
   const threads = options.threads ?? envThreads() ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) {
@@ -68,14 +83,16 @@ export function info(): BackendInfo | null {
   return current;
 }
 
-function envBackend(): BackendName | undefined {
-  const v = isNode ? process.env.AKIN_BACKEND : undefined;
+/** The environment variable `name` when set: one of `allowed`, else a {@link ConfigError}. */
+function envChoice<T extends string>(name: string, allowed: readonly T[]): T | undefined {
+  const v = isNode ? process.env[name] : undefined;
   if (v === undefined || v === '') return undefined;
-  if (!(BACKEND_NAMES as readonly string[]).includes(v)) {
-    throw new ConfigError(`AKIN_BACKEND must be one of ${BACKEND_NAMES.join(', ')} (got '${v}')`);
-  }
-  return v as BackendName;
+  if (!(allowed as readonly string[]).includes(v)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')} (got '${v}')`);
+  return v as T;
 }
+
+const envBackend = (): BackendName | undefined => envChoice('AKIN_BACKEND', BACKEND_NAMES);
+const envMatMul = (): MatMulKernel | undefined => envChoice('AKIN_WASM_MATMUL', MATMUL_KERNELS);
 
 function envThreads(): number | undefined {
   const v = isNode ? process.env.AKIN_THREADS : undefined;

@@ -22,6 +22,8 @@ interface GemmModule {
   gemm1(a: number, aRowBytes: number, bp: number, panelBytes: number, c: number, cRowBytes: number, m: number, n: number, k: number, accumulate: number): void;
   /** Packs columns [0, n) of B (n a multiple of 8, row stride in bytes) into panels of [k][8]. */
   pack(b: number, bRowBytes: number, dst: number, n: number, k: number): void;
+  /** Whether the products are fused multiply-adds. */
+  fma: boolean;
 }
 
 const ADD = 0x6a, SUB = 0x6b, MUL = 0x6c, LT_U = 0x49;
@@ -112,21 +114,29 @@ const cache = new WeakMap<WebAssembly.Memory, GemmModule | null>();
 function gemmModule(backend: tf.KernelBackend): GemmModule | null {
   return instantiateOnHeap(backend, cache, (shared, memory) => {
     const fmaBytes = build(shared, true);
-    const bytes = WebAssembly.validate(fmaBytes) ? fmaBytes : build(shared, false);
-    return new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as GemmModule;
+    const fma = WebAssembly.validate(fmaBytes);
+    const bytes = fma ? fmaBytes : build(shared, false);
+    const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as Omit<GemmModule, 'fma'>;
+    return { gemm4: exports.gemm4, gemm1: exports.gemm1, pack: exports.pack, fma };
   });
 }
 
 /** When akin's matmul replaces XNNPACK's: `auto` on one thread only. */
 export type MatMulKernel = 'auto' | 'akin' | 'xnnpack';
+export const MATMUL_KERNELS: readonly MatMulKernel[] = ['auto', 'akin', 'xnnpack'];
 let mode: MatMulKernel = 'auto';
 
 /** Chooses the wasm backend's float32 matmul (default `auto`: akin's on one thread, XNNPACK's with more). */
 export function setWasmMatMul(kernel: MatMulKernel): void {
-  if (kernel !== 'auto' && kernel !== 'akin' && kernel !== 'xnnpack') {
+  if (!MATMUL_KERNELS.includes(kernel)) {
     throw new Error(`setWasmMatMul: expected 'auto', 'akin' or 'xnnpack', got '${String(kernel)}'`);
   }
   mode = kernel;
+}
+
+/** The float32 matmul the wasm backend uses now: `akin` or `xnnpack`. */
+export function wasmMatMulKernel(): 'akin' | 'xnnpack' {
+  return active() ? 'akin' : 'xnnpack';
 }
 
 function active(): boolean {
@@ -217,19 +227,32 @@ export function akinMatMul(ops: WasmOps, m: MatMulArgs, transposeLastTwo: (ops: 
     if (t === 0 || batchB > 1) gm.pack(bT, N * 4, pAt, N8, K);
     if (M4 > 0) gm.gemm4(aT, K * 4, pAt, K * 32, cT, N * 4, M4, N8, K, acc);
     if (M > M4) gm.gemm1(aT + M4 * K * 4, K * 4, pAt, K * 32, cT + M4 * N * 4, N * 4, M - M4, N8, K, acc);
-    if (N > N8) tailColumns(heap, aT >> 2, bT >> 2, cT >> 2, M, N, K, N8, acc === 1);
+    if (N > N8) tailColumns(heap, aT >> 2, bT >> 2, cT >> 2, M, N, K, N8, acc === 1, gm.fma);
   }
-  const act = ACTIVATIONS[activation];
-  if (!act) return out;
-  return ops.call(act, { x: out }, activation === 'leakyrelu' ? { alpha: m.leakyreluAlpha ?? 0.2 } : {});
+  return applyActivation(ops, out, activation, m.leakyreluAlpha);
 }
 
-/** Columns [from, N) of C (+)= A B in plain loops (float64 sums, stored as float32). */
-function tailColumns(heap: Float32Array, a: number, b: number, c: number, M: number, N: number, K: number, from: number, accumulate: boolean): void {
+/** `x` through a fused matmul's activation, computed by the wasm kernel of that activation. */
+export function applyActivation(ops: WasmOps, x: Info, activation: string, leakyreluAlpha?: number, preluWeights?: Info): Info {
+  if (activation === 'prelu') return ops.call('Prelu', { x, alpha: preluWeights! });
+  const act = ACTIVATIONS[activation];
+  if (act === undefined) throw new Error(`_FusedMatMul: unknown activation '${activation}'`);
+  if (act === null) return x;
+  return ops.call(act, { x }, activation === 'leakyrelu' ? { alpha: leakyreluAlpha ?? 0.2 } : {});
+}
+
+/**
+ * Columns [from, N) of C (+)= A B in plain loops, with the module's float32 arithmetic and order (each
+ * product rounded, then each sum; or one rounding per multiply-add with FMA), so that an entry here equals
+ * the entry the SIMD path would give (with FMA, up to a rare double rounding): `x x^T` stays symmetric.
+ */
+function tailColumns(heap: Float32Array, a: number, b: number, c: number, M: number, N: number, K: number, from: number, accumulate: boolean, fma: boolean): void {
+  const f32 = Math.fround;
   for (let i = 0; i < M; i++) {
     for (let j = from; j < N; j++) {
       let s = accumulate ? heap[c + i * N + j] : 0;
-      for (let k = 0; k < K; k++) s += heap[a + i * K + k] * heap[b + k * N + j];
+      if (fma) for (let k = 0; k < K; k++) s = f32(s + heap[a + i * K + k] * heap[b + k * N + j]);
+      else for (let k = 0; k < K; k++) s = f32(s + f32(heap[a + i * K + k] * heap[b + k * N + j]));
       heap[c + i * N + j] = s;
     }
   }

@@ -4,7 +4,7 @@ import { registerWasmMiscGrads } from './wasm-misc-grads.js';
 import { registerWasmSum } from './wasm-reduce.js';
 import { registerWasmDataKernels, transposeLastTwo } from './wasm-data-kernels.js';
 import { withOps, WasmOps, type WasmBackendLike } from './wasm-ops.js';
-import { akinMatMul } from './wasm-gemm.js';
+import { akinMatMul, applyActivation } from './wasm-gemm.js';
 import { registerWasmFused } from './wasm-fused.js';
 import { registerWasmL2 } from './wasm-l2.js';
 import { registerWasmTripletBits } from './wasm-triplet-bits.js';
@@ -21,6 +21,8 @@ const patched = new Set<string>();
  * `BatchMatMul` and `_FusedMatMul` so that a transposed operand is first transposed explicitly on the
  * heap ({@link transposeLastTwo}) and the plain path is used. Results are unchanged. On one thread,
  * float32 products go to akin's own SIMD matmul instead ({@link akinMatMul}), which is faster there.
+ * A fused matmul whose bias is not one value per column (one value, or a full [M, N] matrix) is computed
+ * as matmul, add, activation: the stock kernel gets those wrong.
  */
 export function patchWasmMatMul(): void {
   for (const name of ['BatchMatMul', '_FusedMatMul']) {
@@ -42,6 +44,13 @@ export function patchWasmMatMul(): void {
           ops.dispose();
         }
       }
+      if (bias && biasNeedsBroadcast(bias, b!, !!attrs.transposeB)) {
+        // the stock kernel adds a bias of other than one value per column to the first columns only
+        return withOps(args.backend, (ops) => {
+          const y = ops.call('BatchMatMul', { a: a!, b: b! }, { transposeA: !!attrs.transposeA, transposeB: !!attrs.transposeB });
+          return applyActivation(ops, ops.add(y, bias), attrs.activation ?? 'linear', attrs.leakyreluAlpha, preluActivationWeights);
+        });
+      }
       if (!attrs.transposeA && !attrs.transposeB) return original.kernelFunc(args);
       return withOps(args.backend, (ops) => {
         const inputs = { ...args.inputs } as Record<string, Info>;
@@ -54,6 +63,12 @@ export function patchWasmMatMul(): void {
     tf.registerKernel({ ...original, kernelFunc });
     patched.add(name);
   }
+}
+
+/** Whether a fused matmul's bias is other than one value per output column (shape [N] or [1, ..., N]). */
+function biasNeedsBroadcast(bias: Info, b: Info, transposeB: boolean): boolean {
+  const n = b.shape[b.shape.length - (transposeB ? 2 : 1)];
+  return bias.shape.reduce((x, y) => x * y, 1) !== n || bias.shape[bias.shape.length - 1] !== n;
 }
 
 let extraRegistered = false;

@@ -176,7 +176,8 @@ function intArg(name: string, min: number) {
 
 function print(result: Record<string, unknown>, json: boolean): void {
   const info = akin.backend.info();
-  const out = { ...result, backend: info?.backend, threads: info?.threads, akin: akinVersion() };
+  const matmul = info?.backend === 'wasm' ? { matmul: akin.backend.wasmMatMulKernel() } : {};
+  const out = { ...result, backend: info?.backend, threads: info?.threads, ...matmul, akin: akinVersion() };
   if (json) {
     process.stdout.write(`${JSON.stringify(out)}\n`);
     return;
