@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import * as akin from 'akin';
 import { assertClose } from './helpers.js';
 import { onBoth, size, values, wasm } from './backend-helpers.js';
@@ -139,4 +140,28 @@ test('shapes the akin path does not take fall back to the stock kernels with the
     akin.backend.setWasmMatMul('akin');
   }
   assert.throws(() => akin.backend.setWasmMatMul('fast' as 'auto'), /'auto', 'akin' or 'xnnpack'.*'fast'/);
+});
+
+test('the fused multiply-add build (relaxed SIMD, switched on here by a V8 flag) gives the same products', () => {
+  // A child process with relaxed SIMD: Node 20 has it behind a flag, Node 22+ and current browsers by default.
+  const script = `
+    const akin = await import(${JSON.stringify(join(root, 'dist', 'index.js'))});
+    const { akinMatMulStats } = await import(${JSON.stringify(join(root, 'dist', 'backend', 'wasm-gemm.js'))});
+    await akin.backend.init({ backend: 'wasm', threads: 1, matMul: 'akin' });
+    const tf = akin.tf;
+    const out = [];
+    for (const [m, k, n] of [[13, 7, 19], [64, 50, 24], [3, 33, 9]]) {
+      const a = Array.from({ length: m * k }, (_, i) => Math.sin(i * 0.37));
+      const b = Array.from({ length: k * n }, (_, i) => Math.cos(i * 0.11));
+      out.push({ m, k, n, a, b, c: Array.from(tf.matMul(tf.tensor(a, [m, k]), tf.tensor(b, [k, n])).dataSync()) });
+    }
+    process.stdout.write(JSON.stringify({ fma: akinMatMulStats.fma, calls: akinMatMulStats.calls, out }));`;
+  const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const got = JSON.parse(r.stdout) as { fma: boolean; calls: number; out: { m: number; k: number; n: number; a: number[]; b: number[]; c: number[] }[] };
+  assert.equal(got.fma, true, 'the relaxed-SIMD build should validate with the flag');
+  assert.equal(got.calls, 3);
+  for (const { m, k, n, a, b, c } of got.out) {
+    assertClose(c, loops(a, [m, k], b, [k, n], false, false), { atol: 1e-5, rtol: 1e-5, msg: `fma ${m}x${k}x${n}` });
+  }
 });

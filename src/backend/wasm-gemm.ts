@@ -115,6 +115,7 @@ function gemmModule(backend: tf.KernelBackend): GemmModule | null {
   return instantiateOnHeap(backend, cache, (shared, memory) => {
     const fmaBytes = build(shared, true);
     const fma = WebAssembly.validate(fmaBytes);
+    akinMatMulStats.fma = fma;
     const bytes = fma ? fmaBytes : build(shared, false);
     const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as Omit<GemmModule, 'fma'>;
     return { gemm4: exports.gemm4, gemm1: exports.gemm1, pack: exports.pack, fma };
@@ -150,8 +151,8 @@ function active(): boolean {
   return mode === 'akin';
 }
 
-/** Products computed on this path so far (for tests and benchmarks). */
-export const akinMatMulStats = { calls: 0 };
+/** Products computed on this path so far, and whether its module multiplies-adds fused (for tests and benchmarks). */
+export const akinMatMulStats: { calls: number; fma: boolean | null } = { calls: 0, fma: null };
 
 const prod = (s: number[]): number => s.reduce((x, y) => x * y, 1);
 
