@@ -340,3 +340,52 @@ test('supConRows on wasm matches float64 loops and the stock-op version on cpu (
     }
   }
 });
+
+test('l2NormalizeRows: one kernel each way on wasm, equal to the stock ops on cpu and to float64 loops and differences', async () => {
+  const { l2NormalizeRows } = akin.backend.fused;
+  // rows of 5: ordinary rows, one below the floor (epsilon 0.5), 2-D and 3-D
+  for (const shape of [[4, 5], [2, 3, 5]]) {
+    const xv = values(size(shape), 40 + shape.length);
+    for (let j = 0; j < 5; j++) xv[5 + j] *= 0.1; // second row: norm below 0.5
+    const pv = values(size(shape), 50);
+    const eps = 0.5;
+    const run = (): number[][] => tf.tidy(() => {
+      const x = tf.tensor(xv, shape);
+      const y = l2NormalizeRows(x, eps);
+      const g = tf.grad((a: T) => tf.sum(tf.mul(l2NormalizeRows(a, eps), tf.tensor(pv, shape))))(x);
+      return [Array.from(y.dataSync()), Array.from(g.dataSync())];
+    });
+    const r = await onBoth(run);
+    assertClose(r.wasm[0], r.cpu[0], { atol: 1e-6, msg: `${shape} value vs cpu` });
+    assertClose(r.wasm[1], r.cpu[1], { atol: 1e-5, msg: `${shape} gradient vs cpu` });
+    // float64: y = x / max(|x|, eps); the gradient of sum(y * p) by central differences
+    const f = (v: number[]): number[] => {
+      const out: number[] = [];
+      for (let row = 0; row < v.length; row += 5) {
+        const n = Math.max(Math.hypot(...v.slice(row, row + 5)), eps);
+        for (let j = row; j < row + 5; j++) out.push(v[j] / n);
+      }
+      return out;
+    };
+    assertClose(r.wasm[0], f(xv), { atol: 1e-6, msg: `${shape} value vs loops` });
+    const h = 1e-5;
+    const numeric = xv.map((_, i) => {
+      const up = xv.slice(), down = xv.slice();
+      up[i] += h;
+      down[i] -= h;
+      const [fu, fd] = [f(up), f(down)];
+      return fu.reduce((s, v, k) => s + (v - fd[k]) * pv[k], 0) / (2 * h);
+    });
+    assertClose(r.wasm[1], numeric, { atol: 1e-4, rtol: 1e-3, msg: `${shape} gradient vs differences` });
+  }
+  // an all-zero row: the stock ops' sqrt gives NaN gradients; the kernel gives dy / epsilon
+  await wasm();
+  const g = tf.tidy(() => Array.from(tf.grad((a: T) => tf.sum(tf.mul(l2NormalizeRows(a, 1e-3), tf.tensor([1, 2, 3], [1, 3]))))(tf.zeros([1, 3])).dataSync()));
+  assertClose(g, [1e3, 2e3, 3e3], { rtol: 1e-6 });
+  // the layer and the distances use it: one kernel forward on wasm
+  const prof = await tf.profile(() => {
+    tf.tidy(() => new akin.distances.CosineSimilarity().matrix(tf.tensor(values(12, 60), [4, 3]) as akin.tf.Tensor2D));
+  });
+  assert.ok(prof.kernels.some((k) => k.name === 'AkinL2NormalizeRows'), 'CosineSimilarity should normalise with the fused kernel');
+  assert.ok(!prof.kernels.some((k) => k.name === 'Sqrt'), 'no stock Sqrt left in the cosine matrix');
+});

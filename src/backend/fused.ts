@@ -24,6 +24,9 @@ export const TRIPLET_MARGIN = 'AkinTripletBitsMargin';
 export const TRIPLET_MARGIN_GRAD = 'AkinTripletBitsMarginGrad';
 export const TRIPLET_MEAN = 'AkinTripletBitsPositiveMean';
 export const TRIPLET_MEAN_GRAD = 'AkinTripletBitsPositiveMeanGrad';
+export const L2_NORMALIZE = 'AkinL2NormalizeRows';
+/** Gradient of {@link L2_NORMALIZE}: inputs dy, x, y; attr epsilon. */
+export const L2_NORMALIZE_GRAD = 'AkinL2NormalizeRowsGrad';
 
 /** Attributes of {@link MASKED_LSE} and {@link MASKED_LSE_GRAD}. */
 export interface MaskedLseAttrs {
@@ -77,6 +80,36 @@ tf.registerGradient({
       x: () => tf.engine().runKernel(MASKED_LSE_GRAD, { dy: dy as tf.Tensor, x, weights, y }, attrs) as tf.Tensor,
       weights: () => tf.zerosLike(weights),
     };
+  },
+});
+
+/** Attributes of {@link L2_NORMALIZE} and {@link L2_NORMALIZE_GRAD}. */
+export interface L2NormalizeAttrs {
+  /** Floor on the norm. */
+  epsilon: number;
+}
+
+/**
+ * `x / max(|x|, epsilon)` along the last axis: each row scaled to unit L2 norm, a row whose norm is
+ * below `epsilon` divided by `epsilon`. One kernel each way where {@link L2_NORMALIZE} is registered
+ * (norms in float64; the gradient `(dy - y (dy . y)) / |x|`, or `dy / epsilon` below the floor, so an
+ * all-zero row gets a finite gradient), the stock ops `x / max(sqrt(sum(x^2)), epsilon)` elsewhere.
+ */
+export function l2NormalizeRows<T extends tf.Tensor>(x: T, epsilon: number): T {
+  if (x.rank >= 1 && x.dtype === 'float32' && hasKernel(L2_NORMALIZE)) {
+    const attrs: L2NormalizeAttrs = { epsilon };
+    return tf.engine().runKernel(L2_NORMALIZE, { x }, attrs as unknown as tf.NamedAttrMap) as T;
+  }
+  return tf.tidy(() => tf.div(x, tf.maximum(tf.sqrt(tf.sum(tf.square(x), -1, true)), epsilon)) as T);
+}
+
+tf.registerGradient({
+  kernelName: L2_NORMALIZE,
+  inputsToSave: ['x'],
+  outputsToSave: [true],
+  gradFunc: (dy, saved, attrs) => {
+    const [x, y] = saved;
+    return { x: () => tf.engine().runKernel(L2_NORMALIZE_GRAD, { dy: dy as tf.Tensor, x, y }, attrs) as tf.Tensor };
   },
 });
 

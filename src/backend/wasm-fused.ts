@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
-  fillPairMasks, GATHER_DIFF, GATHER_DIFF_GRAD, MASKED_LSE, MASKED_LSE_GRAD, PAIR_MASKS, SUPCON, SUPCON_GRAD,
-  type GatherDiffAttrs, type MaskedLseAttrs,
+  fillPairMasks, GATHER_DIFF, GATHER_DIFF_GRAD, L2_NORMALIZE, L2_NORMALIZE_GRAD, MASKED_LSE, MASKED_LSE_GRAD, PAIR_MASKS,
+  SUPCON, SUPCON_GRAD, type GatherDiffAttrs, type L2NormalizeAttrs, type MaskedLseAttrs,
 } from './fused.js';
 import { expShifted } from './fast-math.js';
 import { registerWasmKernel, withOps, WasmOps, type Info, type WasmBackendLike } from './wasm-ops.js';
@@ -216,7 +216,52 @@ function supConGradLoop(dys: Heap, ls: Heap, ps: Heap, ks: Heap, lses: Heap, dl:
 }
 
 /** Registers the fused kernels of `fused.ts` for wasm. */
+/** Forward {@link L2_NORMALIZE}: per row of the last axis, the norm in float64, then each value divided by it. */
+function l2Normalize(args: KernelArgs): Info {
+  const { x } = args.inputs as { x: Info };
+  const { epsilon } = args.attrs as unknown as L2NormalizeAttrs;
+  const d = x.shape[x.shape.length - 1];
+  return withOps(args.backend, (ops) => {
+    const out = ops.empty(x.shape, 'float32');
+    const [xs, ys] = views(ops, x, out);
+    for (let row = 0; row < xs.length; row += d) {
+      let ss = 0;
+      for (let j = row; j < row + d; j++) ss += xs[j] * xs[j];
+      const norm = Math.max(Math.sqrt(ss), epsilon);
+      for (let j = row; j < row + d; j++) ys[j] = xs[j] / norm;
+    }
+    return out;
+  });
+}
+
+/**
+ * Gradient of {@link L2_NORMALIZE}: `(dy - y (dy . y)) / |x|` for a row whose norm reaches `epsilon`
+ * (the stock ops' `maximum` passes the gradient to its first argument on a tie), `dy / epsilon` below.
+ */
+function l2NormalizeGrad(args: KernelArgs): Info {
+  const { dy, x, y } = args.inputs as { dy: Info; x: Info; y: Info };
+  const { epsilon } = args.attrs as unknown as L2NormalizeAttrs;
+  const d = x.shape[x.shape.length - 1];
+  return withOps(args.backend, (ops) => {
+    const out = ops.empty(x.shape, 'float32');
+    const [dys, xs, ys, dx] = views(ops, dy, x, y, out);
+    for (let row = 0; row < xs.length; row += d) {
+      let ss = 0, dot = 0;
+      for (let j = row; j < row + d; j++) {
+        ss += xs[j] * xs[j];
+        dot += dys[j] * ys[j];
+      }
+      const norm = Math.sqrt(ss);
+      if (norm >= epsilon) for (let j = row; j < row + d; j++) dx[j] = (dys[j] - ys[j] * dot) / norm;
+      else for (let j = row; j < row + d; j++) dx[j] = dys[j] / epsilon;
+    }
+    return out;
+  });
+}
+
 export function registerWasmFused(): void {
+  registerWasmKernel(L2_NORMALIZE, l2Normalize);
+  registerWasmKernel(L2_NORMALIZE_GRAD, l2NormalizeGrad);
   registerWasmKernel(MASKED_LSE, maskedLse);
   registerWasmKernel(MASKED_LSE_GRAD, maskedLseGrad);
   registerWasmKernel(PAIR_MASKS, pairMasksKernel as unknown as tf.KernelConfig['kernelFunc']);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parseOptions } from '../core/options.js';
 import type { Serializable } from '../core/registry.js';
 import { as2D } from '../core/tensor.js';
+import { l2NormalizeRows } from '../backend/fused.js';
 
 /** Options every distance takes (pytorch-metric-learning's BaseDistance keyword arguments). */
 export interface BaseDistanceOptions {
@@ -77,10 +78,9 @@ export abstract class BaseDistance implements Serializable {
   /** Normalises rows to unit p-norm when `normalizeEmbeddings` is on. */
   maybeNormalize(x: tf.Tensor2D): tf.Tensor2D {
     if (!this.normalizeEmbeddings) return x;
+    if (this.p === 2) return l2NormalizeRows(x, 1e-12);
     return tf.tidy(() => {
-      const norm = this.p === 2
-        ? tf.sqrt(tf.sum(tf.square(x), 1, true))
-        : tf.pow(tf.sum(tf.pow(tf.abs(x), this.p), 1, true), 1 / this.p);
+      const norm = tf.pow(tf.sum(tf.pow(tf.abs(x), this.p), 1, true), 1 / this.p);
       return tf.div(x, tf.maximum(norm, 1e-12)) as tf.Tensor2D;
     });
   }

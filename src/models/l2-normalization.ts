@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { l2NormalizeRows } from '../backend/fused.js';
 
 /**
  * A Keras-style layer that scales each row to unit L2 norm, so that dot products between embeddings are
@@ -15,11 +16,7 @@ export class L2Normalization extends tf.layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return tf.tidy(() => {
-      const x = Array.isArray(inputs) ? inputs[0] : inputs;
-      const norm = tf.sqrt(tf.sum(tf.square(x), -1, true));
-      return tf.div(x, tf.maximum(norm, this.epsilon));
-    });
+    return l2NormalizeRows(Array.isArray(inputs) ? inputs[0] : inputs, this.epsilon);
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
