@@ -450,7 +450,7 @@ test("data.kind 'audio': a run from a config embeds raw WAV files through the CL
   assert.equal(search.json().results.length, 3);
   const bad = await app.inject({ method: 'POST', url: '/embed', payload: { inputs: ['bm90IGEgd2F2ZQ=='] } });
   assert.equal(bad.statusCode, 400);
-  assert.match(bad.json().error.message, /inputs: not a WAV file/);
+  assert.match(bad.json().error.message, /^body\.inputs\[0\]: not a WAV file/);
   await app.close();
   ctx.model.dispose();
 });

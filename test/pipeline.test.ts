@@ -106,7 +106,7 @@ test('a text run from a config: trains on JSON lines, saves its preprocessing, e
   assert.equal(searchRes.json().results.length, 3);
   const bad = await app.inject({ method: 'POST', url: '/embed', payload: { inputs: [[1, 2]] } });
   assert.equal(bad.statusCode, 400);
-  assert.match(bad.json().error.message, /body\.inputs must be a text/);
+  assert.match(bad.json().error.message, /^body\.inputs\[0\] must be a text/);
   await app.close();
   ctx.model.dispose();
   await ctx.index.close?.();

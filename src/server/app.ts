@@ -107,7 +107,7 @@ export async function createApp(ctx: ServeContext, options: AppOptions = {}): Pr
     const values = numeric ? numericRows(rows, field, batch) : rows;
     if (ctx.inputs) {
       // The run's parsers name row i only when there are several rows; a batch of one names its row too.
-      flat = ctx.inputs.parse(values, numeric && batch && rows.length === 1 ? rowName(field, 0, true) : field);
+      flat = ctx.inputs.parse(values, batch && rows.length === 1 ? rowName(field, 0, true) : field);
     } else {
       flat = new Float32Array(rows.length * inputSize);
       values.forEach((r, i) => {
