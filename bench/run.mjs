@@ -125,7 +125,7 @@ const minutes = (performance.now() - started) / 60000;
 const fmt = (v) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const rows = results.map((r) => {
   const ratio = median(r.ratios);
-  return `| ${r.w.goal} | ${r.t} | ${fmt(median(r.akin))} | ${fmt(median(r.torch))} | **${ratio.toFixed(2)}** (${fmt(Math.min(...r.ratios))}–${fmt(Math.max(...r.ratios))}) | ${ratio >= 1 ? 'yes' : 'no'} |`;
+  return `| ${r.w.goal} | ${r.t} | ${fmt(median(r.akin))} | ${fmt(median(r.torch))} | **${ratio.toFixed(2)}** (${fmt(Math.min(...r.ratios))}–${fmt(Math.max(...r.ratios))}) | ${+ratio.toFixed(2) >= 1 ? 'yes' : 'no'} |`; // as printed
 });
 const commands = WORKLOADS.map((w) => [
   `# ${w.name}`,

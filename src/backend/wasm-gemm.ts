@@ -13,6 +13,7 @@ import {
   moduleBytes, simd, v128Load, v128Store,
 } from './wasm-asm.js';
 import type { WasmOps, Info } from './wasm-ops.js';
+import { ConfigError } from '../core/errors.js';
 
 /** Exports of the module: see {@link gemmCode} and {@link packCode}. */
 interface GemmModule {
@@ -130,7 +131,7 @@ let mode: MatMulKernel = 'auto';
 /** Chooses the wasm backend's float32 matmul (default `auto`: akin's on one thread, XNNPACK's with more). */
 export function setWasmMatMul(kernel: MatMulKernel): void {
   if (!MATMUL_KERNELS.includes(kernel)) {
-    throw new Error(`setWasmMatMul: expected 'auto', 'akin' or 'xnnpack', got '${String(kernel)}'`);
+    throw new ConfigError(`setWasmMatMul: kernel must be one of ${MATMUL_KERNELS.join(', ')} (got '${String(kernel)}')`);
   }
   mode = kernel;
 }
