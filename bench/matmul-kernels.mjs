@@ -16,7 +16,7 @@ const shapes = [
   [256, 256, 128, false, false, 'seed MLP second layer, forward'],
   [256, 128, 256, false, true, 'similarity matrix of 256 embeddings (e e^T)'],
   [1024, 128, 1024, false, true, 'similarity matrix of 1024 embeddings (e e^T)'],
-  [288, 25088, 64, true, false, 'conv net second conv, filter gradient (patches^T dy)'],
+  [288, 25088, 64, false, false, 'conv net second conv, filter gradient (patch matrix built transposed, times dy)'],
 ];
 const gflops = (m, k, n, ms) => (2 * m * k * n) / ms / 1e6;
 const median = (xs) => xs.slice().sort((x, y) => x - y)[Math.floor(xs.length / 2)];

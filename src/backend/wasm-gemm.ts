@@ -152,6 +152,9 @@ function active(): boolean {
   return mode === 'akin';
 }
 
+/** Steps of `k` per pass over the output: a B panel's block (16 KiB) stays in the first-level cache. */
+const kBlock = 512;
+
 /** Products computed on this path so far, and whether its module multiplies-adds fused (for tests and benchmarks). */
 export const akinMatMulStats: { calls: number; fma: boolean | null } = { calls: 0, fma: null };
 
@@ -227,8 +230,13 @@ export function akinMatMul(ops: WasmOps, m: MatMulArgs, transposeLastTwo: (ops: 
     const bT = bAt + (batchB > 1 ? t * K * N * 4 : 0);
     const cT = cAt + t * M * N * 4;
     if (t === 0 || batchB > 1) gm.pack(bT, N * 4, pAt, N8, K);
-    if (M4 > 0) gm.gemm4(aT, K * 4, pAt, K * 32, cT, N * 4, M4, N8, K, acc);
-    if (M > M4) gm.gemm1(aT + M4 * K * 4, K * 4, pAt, K * 32, cT + M4 * N * 4, N * 4, M - M4, N8, K, acc);
+    // k in blocks, so that a block of a B panel stays in the first-level cache while the rows pass
+    for (let k0 = 0; k0 < K; k0 += kBlock) {
+      const kc = Math.min(kBlock, K - k0);
+      const into = k0 > 0 ? 1 : acc;
+      if (M4 > 0) gm.gemm4(aT + k0 * 4, K * 4, pAt + k0 * 32, K * 32, cT, N * 4, M4, N8, kc, into);
+      if (M > M4) gm.gemm1(aT + M4 * K * 4 + k0 * 4, K * 4, pAt + k0 * 32, K * 32, cT + M4 * N * 4, N * 4, M - M4, N8, kc, into);
+    }
     if (N > N8) tailColumns(heap, aT >> 2, bT >> 2, cT >> 2, M, N, K, N8, acc === 1, gm.fma);
   }
   return applyActivation(ops, out, activation, m.leakyreluAlpha);
