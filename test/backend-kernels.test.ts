@@ -214,6 +214,8 @@ test('maxPool gradient on wasm matches cpu, including windows whose values are a
     { shape: [2, 7, 5, 2], f: [3, 3], s: [2, 2], pad: 'same', lo: -1, hi: 1 },
     { shape: [1, 6, 7, 2], f: [3, 2], s: [1, 1], pad: 'valid', lo: -2, hi: -1 },
     { shape: [2, 5, 5, 3], f: [2, 2], s: [1, 2], pad: 'same', lo: -1, hi: 0 },
+    { shape: [2, 6, 6, 8], f: [2, 2], s: [2, 2], pad: 'valid', lo: -1, hi: 0.3 }, // SIMD path: channels in fours
+    { shape: [1, 7, 5, 4], f: [2, 2], s: [2, 2], pad: 'valid', lo: -1, hi: 1 }, // SIMD path, last row and column outside
   ];
   for (const [k, c] of cases.entries()) {
     const r = await onBoth(grads((x, w) => tf.mul(tf.maxPool(x as akin.tf.Tensor4D, c.f, c.s, c.pad), tf.sum(w)), c.shape, [1], 70 + k));
@@ -226,6 +228,30 @@ test('maxPool gradient on wasm matches cpu, including windows whose values are a
   }));
   assert.deepEqual(tie.wasm[0], [1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0]);
   assert.deepEqual(tie.wasm[0], tie.cpu[0]);
+  // Four channels of one 2 x 2 window (the SIMD path), each a case: a tie, NaN first, all -Infinity, the
+  // maximum last; the gradient goes to the first strict maximum in row-major order, NaN and -Infinity never win.
+  const win = [
+    [3, NaN, -Infinity, -5], // top left
+    [3, 1, -Infinity, -4], // top right
+    [2, 2, -Infinity, -3], // bottom left
+    [3, NaN, -Infinity, -2], // bottom right
+  ];
+  const gv = [10, 20, 30, 40];
+  const want = win.map(() => [0, 0, 0, 0]);
+  for (let ch = 0; ch < 4; ch++) {
+    let best = -Infinity, at = -1;
+    win.forEach((v, p) => {
+      if (v[ch] > best) { best = v[ch]; at = p; }
+    });
+    if (at >= 0) want[at][ch] = gv[ch];
+  }
+  await wasm();
+  const got = tf.tidy(() => {
+    const x = tf.tensor4d(win.flat(), [1, 2, 2, 4]);
+    return Array.from(tf.grad((v: T) => tf.sum(tf.mul(tf.maxPool(v as akin.tf.Tensor4D, 2, 2, 'valid'), tf.tensor(gv, [1, 1, 1, 4]))))(x).dataSync());
+  });
+  assert.deepEqual(got, want.flat());
+  assert.deepEqual(want.flat(), [10, 0, 0, 0, 0, 0, 0, 0, 0, 20, 0, 0, 0, 0, 0, 40]);
 });
 
 test('one training step of the conv net gives the same loss and gradients on wasm and cpu', async () => {

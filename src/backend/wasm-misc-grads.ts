@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { registerWasmKernel, withOps, type Info } from './wasm-ops.js';
+import { registerWasmKernel, withOps, type Info, type WasmOps } from './wasm-ops.js';
+import {
+  I32, V128, i32Const, instantiateOnHeap, localGet as get, localSet as set, localTee as tee, moduleBytes, simd, v128Load, v128Store,
+} from './wasm-asm.js';
 
 type KernelArgs = Parameters<tf.KernelConfig['kernelFunc']>[0];
 type Heap = tf.backend_util.TypedArray;
@@ -18,7 +21,7 @@ function maxPoolGrad(args: KernelArgs): Info {
     const c = tf.backend_util.computePool2DInfo(
       input.shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
     const dx = ops.empty([...input.shape]);
-    routeToMaxima(ops.heap(input), ops.heap(dy), ops.heap(dx), c);
+    if (!routeToMaxima2x2Simd(ops, input, dy, dx, c)) routeToMaxima(ops.heap(input), ops.heap(dy), ops.heap(dx), c);
     return dx;
   });
 }
@@ -94,6 +97,73 @@ function routeToMaxima2x2(xs: Heap, gs: Heap, out: Heap, batch: number, h: numbe
       }
     }
   }
+}
+
+type Pool2x2 = (x: number, g: number, out: number, batch: number, h: number, w: number, ch: number, oh: number, ow: number) => void;
+const poolCache = new WeakMap<WebAssembly.Memory, Pool2x2 | null>();
+
+/**
+ * {@link routeToMaxima2x2} as a WebAssembly SIMD function, four channels at a time (`ch` a multiple of
+ * 4; byte offsets). Per window: `c0 = v0 > -inf`, the running maximum `m`, `ci = vi > m`; the gradient
+ * goes to the last `i` with `ci` set, which is the first maximum in row-major order; NaN never wins.
+ * Every input position of a window is written (the gradient or 0); the caller zeroes the rest.
+ */
+function pool2x2Code(): number[] {
+  const [X, G, OUT, B, H, W, CH, OH, OW] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [BI, YR, YC, K, P0, GP, ROWB, CHB] = [9, 10, 11, 12, 13, 14, 15, 16];
+  const [V0, V1, V2, V3, M, C0, C1, C2, C3, GV, NEG] = [17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27];
+  const ADD = 0x6a, MUL = 0x6c, LT_U = 0x49, LOOP = [0x03, 0x40], END = [0x0b], BR_IF0 = [0x0d, 0];
+  const [GT, AND, ANDNOT, SELECT] = [simd(0x44), simd(0x4e), simd(0x4f), simd(0x52)];
+  const c: number[] = [];
+  // NEG = splat(-inf), ROWB = w * ch * 4 (one input row), CHB = ch * 4
+  c.push(...i32Const(0xff800000 | 0), ...simd(0x11), ...set(NEG)); // i32x4.splat of -inf's bits
+  c.push(...get(W), ...get(CH), MUL, ...i32Const(4), MUL, ...set(ROWB), ...get(CH), ...i32Const(4), MUL, ...set(CHB));
+  c.push(...get(G), ...set(GP), ...i32Const(0), ...set(BI), ...LOOP);
+  c.push(...i32Const(0), ...set(YR), ...LOOP);
+  c.push(...i32Const(0), ...set(YC), ...LOOP);
+  // p0 = x + ((b * h + 2 yr) * w + 2 yc) * ch * 4
+  c.push(...get(BI), ...get(H), MUL, ...get(YR), ...i32Const(2), MUL, ADD, ...get(W), MUL, ...get(YC), ...i32Const(2), MUL, ADD, ...get(CHB), MUL, ...set(P0));
+  c.push(...i32Const(0), ...set(K), ...LOOP);
+  const at = (row: boolean, col: boolean): number[] => [
+    ...get(X), ...get(P0), ADD, ...get(K), ADD, ...(row ? [...get(ROWB), ADD] : []), ...(col ? [...get(CHB), ADD] : []),
+  ];
+  c.push(...at(false, false), ...v128Load(), ...set(V0), ...at(false, true), ...v128Load(), ...set(V1));
+  c.push(...at(true, false), ...v128Load(), ...set(V2), ...at(true, true), ...v128Load(), ...set(V3));
+  c.push(...get(GP), ...get(K), ADD, ...v128Load(), ...set(GV));
+  c.push(...get(V0), ...get(NEG), ...GT, ...set(C0), ...get(V0), ...get(NEG), ...get(C0), ...SELECT, ...set(M));
+  c.push(...get(V1), ...get(M), ...GT, ...set(C1), ...get(V1), ...get(M), ...get(C1), ...SELECT, ...set(M));
+  c.push(...get(V2), ...get(M), ...GT, ...set(C2), ...get(V2), ...get(M), ...get(C2), ...SELECT, ...set(M));
+  c.push(...get(V3), ...get(M), ...GT, ...set(C3));
+  const store = (row: boolean, col: boolean, mask: number[]): void => {
+    c.push(...at(row, col), ...get(OUT), ...get(X), 0x6b /* sub */, ADD, ...get(GV), ...mask, ...AND, ...v128Store());
+  };
+  store(true, true, get(C3));
+  store(true, false, [...get(C2), ...get(C3), ...ANDNOT]);
+  store(false, true, [...get(C1), ...get(C2), ...ANDNOT, ...get(C3), ...ANDNOT]);
+  store(false, false, [...get(C0), ...get(C1), ...ANDNOT, ...get(C2), ...ANDNOT, ...get(C3), ...ANDNOT]);
+  c.push(...get(K), ...i32Const(16), ADD, ...tee(K), ...get(CHB), LT_U, ...BR_IF0, ...END);
+  c.push(...get(GP), ...get(CHB), ADD, ...set(GP));
+  c.push(...get(YC), ...i32Const(1), ADD, ...tee(YC), ...get(OW), LT_U, ...BR_IF0, ...END);
+  c.push(...get(YR), ...i32Const(1), ADD, ...tee(YR), ...get(OH), LT_U, ...BR_IF0, ...END);
+  c.push(...get(BI), ...i32Const(1), ADD, ...tee(BI), ...get(B), LT_U, ...BR_IF0, ...END);
+  return c;
+}
+
+/** The 2 x 2 / stride 2 gradient through {@link pool2x2Code}; false when it does not apply. */
+function routeToMaxima2x2Simd(ops: WasmOps, input: Info, dy: Info, dx: Info, c: tf.backend_util.Conv2DInfo): boolean {
+  const { inHeight: h, inWidth: w, inChannels: ch, outHeight: oh, outWidth: ow, batchSize: batch } = c;
+  const plain = c.effectiveFilterHeight === 2 && c.effectiveFilterWidth === 2 && c.strideHeight === 2 && c.strideWidth === 2 &&
+    c.padInfo.top === 0 && c.padInfo.left === 0 && 2 * oh <= h && 2 * ow <= w;
+  if (!plain || ch % 4 !== 0 || batch * oh * ow === 0 || input.dtype !== 'float32') return false;
+  const f = instantiateOnHeap(ops.backend, poolCache, (shared, memory) => {
+    const bytes = moduleBytes(shared, [['pool2x2', new Array<number>(9).fill(I32), [[8, I32], [11, V128]], pool2x2Code()]]);
+    return new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports.pool2x2 as Pool2x2;
+  });
+  if (!f) return false;
+  const xs = ops.heap(input), gs = ops.heap(dy), out = ops.heap(dx);
+  if (2 * oh !== h || 2 * ow !== w) out.fill(0);
+  f(xs.byteOffset, gs.byteOffset, out.byteOffset, batch, h, w, ch, oh, ow);
+  return true;
 }
 
 /**
