@@ -52,7 +52,10 @@ test('matmul on the akin path matches float64 loops: block edges, all four trans
     { a: [1, 6, 5], b: [2, 5, 16] }, // one against many
     { a: [2, 9, 5], b: [5, 8] }, // many against a plain matrix
     { a: [6, 1100], b: [1100, 10] }, // k in three blocks of at most 512
+    { a: [5, 20], b: [20, 1024] }, // few rows, but B's rows 4 KiB apart: packed
+    { a: [40, 600], b: [600, 16] }, // packed, and k in two blocks
   ];
+  // (fewer than 32 rows read B in place, from 32 rows B is packed: the cases above take both paths)
   for (const [n, c] of cases.entries()) {
     for (const ta of [false, true]) {
       for (const tb of [false, true]) {

@@ -17,10 +17,14 @@ import { ConfigError } from '../core/errors.js';
 
 /** Exports of the module: see {@link gemmCode} and {@link packCode}. */
 interface GemmModule {
-  /** C[M, N] (+)= A[M, K] · Bp for M a multiple of 4, N of 8, K >= 1 (byte offsets, row strides in bytes). */
-  gemm4(a: number, aRowBytes: number, bp: number, panelBytes: number, c: number, cRowBytes: number, m: number, n: number, k: number, accumulate: number): void;
+  /**
+   * C[M, N] (+)= A[M, K] · B for M a multiple of 4, N of 8, K >= 1 (byte offsets, strides in bytes): B's
+   * 8 columns from `j` start at `b + (j / 8) * panelBytes` and step `kBytes` per k (packed: K * 32 and
+   * 32; plain row-major: 32 and N * 4).
+   */
+  gemm4(a: number, aRowBytes: number, b: number, panelBytes: number, kBytes: number, c: number, cRowBytes: number, m: number, n: number, k: number, accumulate: number): void;
   /** The same for any M >= 1, one row at a time. */
-  gemm1(a: number, aRowBytes: number, bp: number, panelBytes: number, c: number, cRowBytes: number, m: number, n: number, k: number, accumulate: number): void;
+  gemm1(a: number, aRowBytes: number, b: number, panelBytes: number, kBytes: number, c: number, cRowBytes: number, m: number, n: number, k: number, accumulate: number): void;
   /** Packs columns [0, n) of B (n a multiple of 8, row stride in bytes) into panels of [k][8]. */
   pack(b: number, bRowBytes: number, dst: number, n: number, k: number): void;
   /** Whether the products are fused multiply-adds. */
@@ -33,14 +37,14 @@ const splat32 = [...simd(0x09), 0x02, 0x00]; // v128.load32_splat
 const zero = [...simd(0x0c), ...new Array<number>(16).fill(0)]; // v128.const 0
 
 function gemmCode(rows: number, fma: boolean): [number[], [number, number][], number[]] {
-  const [A, ARS, B, PANEL, C, CRS, M, N, K, ACC] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  let next = 10;
+  const [A, ARS, B, PANEL, KSTEP, C, CRS, M, N, K, ACC] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  let next = 11;
   const I = next++, J = next++, KK = next++, PB = next++, PBJ = next++, PC = next++;
   const PA = Array.from({ length: rows }, () => next++);
-  const ints = next - 10;
+  const ints = next - 11;
   const acc = Array.from({ length: rows }, () => [next++, next++]);
   const B0 = next++, B1 = next++, S = next++;
-  const vecs = next - 10 - ints;
+  const vecs = next - 11 - ints;
   const rowPtr = (base: number, stride: number, r: number, extra: number[] = []): number[] =>
     [...get(base), ...get(I), ...i32Const(r), ADD, ...get(stride), MUL, ADD, ...extra];
   const c: number[] = [];
@@ -60,7 +64,7 @@ function gemmCode(rows: number, fma: boolean): [number[], [number, number][], nu
       c.push(...get(K), ...set(KK), ...LOOP);
       {
         c.push(...get(PB), ...v128Load(0), ...set(B0), ...get(PB), ...v128Load(16), ...set(B1));
-        c.push(...get(PB), ...i32Const(32), ADD, ...set(PB));
+        c.push(...get(PB), ...get(KSTEP), ADD, ...set(PB));
         for (let r = 0; r < rows; r++) {
           c.push(...get(PA[r]), ...splat32, ...set(S), ...get(PA[r]), ...i32Const(4), ADD, ...set(PA[r]));
           for (let h = 0; h < 2; h++) {
@@ -83,7 +87,7 @@ function gemmCode(rows: number, fma: boolean): [number[], [number, number][], nu
     c.push(...get(J), ...i32Const(8), ADD, ...tee(J), ...get(N), LT_U, ...BR_IF0);
   }
   c.push(...END);
-  return [new Array<number>(10).fill(I32), [[ints, I32], [vecs, V128]], c];
+  return [new Array<number>(11).fill(I32), [[ints, I32], [vecs, V128]], c];
 }
 
 function packCode(): [number[], [number, number][], number[]] {
@@ -155,6 +159,9 @@ function active(): boolean {
 /** Steps of `k` per pass over the output: a B panel's block (16 KiB) stays in the first-level cache. */
 const kBlock = 512;
 
+/** Rows of A from which B is packed (see {@link akinMatMul}). */
+const packMinRows = 32;
+
 /** Products computed on this path so far, and whether its module multiplies-adds fused (for tests and benchmarks). */
 export const akinMatMulStats: { calls: number; fma: boolean | null } = { calls: 0, fma: null };
 
@@ -210,12 +217,15 @@ export function akinMatMul(ops: WasmOps, m: MatMulArgs, transposeLastTwo: (ops: 
   const batch = Math.max(batchA, batchB);
   const out = ops.empty([...outBatch, M, N]);
   const N8 = N & ~7, M4 = M & ~3;
-  const packed = ops.empty([K * N8]);
+  // Packing B costs a pass over it; it pays for itself over enough rows of A, or when B's rows are a
+  // multiple of 4 KiB apart (reading panels straight from B then thrashes the cache's sets).
+  const pack = M >= packMinRows || (N * 4) % 4096 === 0;
+  const packed = pack ? ops.empty([K * N8]) : null;
   // views only after the last allocation
   const memory = backendMemory(ops.backend)!;
   const heap = new Float32Array(memory.buffer);
   const aAt = ops.heap(at).byteOffset, bAt = ops.heap(bt).byteOffset, cAt = ops.heap(out).byteOffset;
-  const pAt = ops.heap(packed).byteOffset;
+  const pAt = packed ? ops.heap(packed).byteOffset : 0;
   if (bias) {
     const bv = ops.heap(bias) as Float32Array;
     const rows = heap.subarray(cAt >> 2, (cAt >> 2) + batch * M * N);
@@ -229,13 +239,16 @@ export function akinMatMul(ops: WasmOps, m: MatMulArgs, transposeLastTwo: (ops: 
     const aT = aAt + (batchA > 1 ? t * M * K * 4 : 0);
     const bT = bAt + (batchB > 1 ? t * K * N * 4 : 0);
     const cT = cAt + t * M * N * 4;
-    if (t === 0 || batchB > 1) gm.pack(bT, N * 4, pAt, N8, K);
+    if (pack && (t === 0 || batchB > 1)) gm.pack(bT, N * 4, pAt, N8, K);
+    // packed panels: [N / 8][K][8]; plain B: 8 columns of row-major [K][N]
+    const [b0, panel, kStep] = pack ? [pAt, K * 32, 32] : [bT, 32, N * 4];
     // k in blocks, so that a block of a B panel stays in the first-level cache while the rows pass
     for (let k0 = 0; k0 < K; k0 += kBlock) {
       const kc = Math.min(kBlock, K - k0);
       const into = k0 > 0 ? 1 : acc;
-      if (M4 > 0) gm.gemm4(aT + k0 * 4, K * 4, pAt + k0 * 32, K * 32, cT, N * 4, M4, N8, kc, into);
-      if (M > M4) gm.gemm1(aT + M4 * K * 4 + k0 * 4, K * 4, pAt + k0 * 32, K * 32, cT + M4 * N * 4, N * 4, M - M4, N8, kc, into);
+      const bk = b0 + k0 * kStep;
+      if (M4 > 0) gm.gemm4(aT + k0 * 4, K * 4, bk, panel, kStep, cT, N * 4, M4, N8, kc, into);
+      if (M > M4) gm.gemm1(aT + M4 * K * 4 + k0 * 4, K * 4, bk, panel, kStep, cT + M4 * N * 4, N * 4, M - M4, N8, kc, into);
     }
     if (N > N8) tailColumns(heap, aT >> 2, bT >> 2, cT >> 2, M, N, K, N8, acc === 1, gm.fma);
   }
