@@ -389,3 +389,37 @@ test('l2NormalizeRows: one kernel each way on wasm, equal to the stock ops on cp
   assert.ok(prof.kernels.some((k) => k.name === 'AkinL2NormalizeRows'), 'CosineSimilarity should normalise with the fused kernel');
   assert.ok(!prof.kernels.some((k) => k.name === 'Sqrt'), 'no stock Sqrt left in the cosine matrix');
 });
+
+test('gramMatrix: x x^T, and its gradient (dy + dy^T) x in one matmul, equal to float64 loops on wasm and cpu', async () => {
+  const { gramMatrix } = akin.backend.fused;
+  const [n, d] = [7, 5];
+  const xv = values(n * d, 90), pv = values(n * n, 91); // pv not symmetric
+  const run = (): number[][] => tf.tidy(() => {
+    const x = tf.tensor2d(xv, [n, d]);
+    const g = tf.grad((a: T) => tf.sum(tf.mul(gramMatrix(a as akin.tf.Tensor2D), tf.tensor2d(pv, [n, n]))))(x);
+    return [Array.from(gramMatrix(x).dataSync()), Array.from(g.dataSync())];
+  });
+  const r = await onBoth(run);
+  const wantY: number[] = [], wantG: number[] = [];
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+    let s = 0;
+    for (let k = 0; k < d; k++) s += xv[i * d + k] * xv[j * d + k];
+    wantY.push(s);
+  }
+  // d/dx[i,k] of sum_ij P_ij x_i . x_j = sum_j (P_ij + P_ji) x[j,k]
+  for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) {
+    let s = 0;
+    for (let j = 0; j < n; j++) s += (pv[i * n + j] + pv[j * n + i]) * xv[j * d + k];
+    wantG.push(s);
+  }
+  for (const [side, out] of Object.entries(r)) {
+    assertClose(out[0], wantY, { msg: `${side} value` });
+    assertClose(out[1], wantG, { msg: `${side} gradient` });
+  }
+  // the self-similarity of the dot-product distances takes it: one matmul in the backward pass
+  await wasm();
+  const prof = await tf.profile(() => {
+    tf.tidy(() => tf.grad((a: T) => tf.sum(new akin.distances.DotProductSimilarity({ normalizeEmbeddings: false }).matrix(a as akin.tf.Tensor2D)))(tf.tensor2d(xv, [n, d])));
+  });
+  assert.equal(prof.kernels.filter((k) => k.name === 'BatchMatMul' || k.name === '_FusedMatMul').length, 2, 'one matmul forward, one backward');
+});

@@ -83,6 +83,19 @@ tf.registerGradient({
   },
 });
 
+/**
+ * The Gram matrix `x x^T` of the rows of `x` [n, d]. Its gradient is `(dy + dy^T) x`: one [n, n] x
+ * [n, d] matmul, where differentiating `matMul(x, x, false, true)` would take two (`dy x` and
+ * `dy^T x`, then their sum).
+ */
+export const gramMatrix = tf.customGrad(((x: tf.Tensor2D, save: tf.GradSaveFunc) => {
+  save([x]);
+  return {
+    value: tf.matMul(x, x, false, true),
+    gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => tf.matMul(tf.add(dy, tf.transpose(dy)) as tf.Tensor2D, saved[0] as tf.Tensor2D),
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor2D) => tf.Tensor2D;
+
 /** Attributes of {@link L2_NORMALIZE} and {@link L2_NORMALIZE_GRAD}. */
 export interface L2NormalizeAttrs {
   /** Floor on the norm. */

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BaseDistance, type BaseDistanceOptions, type DistanceSchema, baseDistanceSchema } from './base-distance.js';
 import { registry } from './registry.js';
+import { gramMatrix } from '../backend/fused.js';
 
 /** Options of {@link DotProductSimilarity} (pytorch-metric-learning's keyword arguments). */
 export interface DotProductSimilarityOptions extends BaseDistanceOptions {
@@ -25,7 +26,7 @@ export class DotProductSimilarity extends BaseDistance {
   }
 
   protected computeMatrix(query: tf.Tensor2D, ref: tf.Tensor2D): tf.Tensor2D {
-    return tf.matMul(query, ref, false, true);
+    return query === ref ? gramMatrix(query) : tf.matMul(query, ref, false, true);
   }
 
   protected computePairwise(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D {
