@@ -215,7 +215,6 @@ function supConGradLoop(dys: Heap, ls: Heap, ps: Heap, ks: Heap, lses: Heap, dl:
   }
 }
 
-/** Registers the fused kernels of `fused.ts` for wasm. */
 /** Forward {@link L2_NORMALIZE}: per row of the last axis, the norm in float64, then each value divided by it. */
 function l2Normalize(args: KernelArgs): Info {
   const { x } = args.inputs as { x: Info };
@@ -259,6 +258,7 @@ function l2NormalizeGrad(args: KernelArgs): Info {
   });
 }
 
+/** Registers the fused kernels of `fused.ts` for wasm. */
 export function registerWasmFused(): void {
   registerWasmKernel(L2_NORMALIZE, l2Normalize);
   registerWasmKernel(L2_NORMALIZE_GRAD, l2NormalizeGrad);
