@@ -181,6 +181,17 @@ export interface MatMulArgs {
 }
 
 /**
+ * The output's batch shape when the two batch shapes are equal, or one of them holds a single matrix
+ * (and has no more axes than the other); null for any other broadcast.
+ */
+function broadcastBatch(sa: number[], sb: number[]): number[] | null {
+  if (sa.length === sb.length && sa.every((d, i) => d === sb[i])) return sa;
+  if (prod(sa) === 1 && sb.length >= sa.length) return sb;
+  if (prod(sb) === 1 && sa.length >= sb.length) return sa;
+  return null;
+}
+
+/**
  * `BatchMatMul` / `_FusedMatMul` through the module above, or null when this path does not apply (not
  * chosen, not float32, batch shapes that broadcast other than one against many, N < 8, K = 0, a bias
  * that is not one value or one row, PReLU): the caller then runs the stock kernel.
@@ -198,11 +209,7 @@ export function akinMatMul(ops: WasmOps, m: MatMulArgs, transposeLastTwo: (ops: 
   const N = m.transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
   const batchShapeA = a.shape.slice(0, -2), batchShapeB = b.shape.slice(0, -2);
   const batchA = prod(batchShapeA), batchB = prod(batchShapeB);
-  let outBatch: number[];
-  if (batchA === batchB && batchShapeA.length === batchShapeB.length && batchShapeA.every((d, i) => d === batchShapeB[i])) outBatch = batchShapeA;
-  else if (batchA === 1) outBatch = batchShapeB.length >= batchShapeA.length ? batchShapeB : null!;
-  else if (batchB === 1) outBatch = batchShapeA.length >= batchShapeB.length ? batchShapeA : null!;
-  else return null;
+  const outBatch = broadcastBatch(batchShapeA, batchShapeB);
   if (!outBatch) return null;
   if (N < 8 || K === 0 || M === 0) return null;
   if (bias && bias.dtype !== 'float32') return null;
