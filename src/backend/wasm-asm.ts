@@ -46,12 +46,14 @@ export const I32 = 0x7f;
 export const F32 = 0x7d;
 export const V128 = 0x7b;
 
+export const F64 = 0x7c;
+
 /**
- * A module that imports the memory `env.memory` and exports `funcs` (all of one type each, given as
- * `[name, params, locals, code]`; locals as `[count, type]` runs; functions return nothing).
+ * A module that imports the memory `env.memory` and exports `funcs`, each given as `[name, params,
+ * locals, code, results?]` (locals as `[count, type]` runs; no results unless given).
  */
-export function moduleBytes(shared: boolean, funcs: [string, number[], [number, number][], number[]][]): Uint8Array<ArrayBuffer> {
-  const types = funcs.map(([, params]) => [0x60, ...leb(params.length), ...params, 0]);
+export function moduleBytes(shared: boolean, funcs: [string, number[], [number, number][], number[], number[]?][]): Uint8Array<ArrayBuffer> {
+  const types = funcs.map(([, params, , , results = []]) => [0x60, ...leb(params.length), ...params, ...leb(results.length), ...results]);
   const bodies = funcs.map(([, , locals, code]) => {
     const fn = [...leb(locals.length), ...locals.flatMap(([n, t]) => [...leb(n), t]), ...code, 0x0b];
     return [...leb(fn.length), ...fn];

@@ -4,6 +4,7 @@ import {
   SUPCON, SUPCON_GRAD, type GatherDiffAttrs, type L2NormalizeAttrs, type MaskedLseAttrs,
 } from './fused.js';
 import { expShifted } from './fast-math.js';
+import { expRows, type ExpRows } from './wasm-exp.js';
 import { registerWasmKernel, withOps, WasmOps, type Info, type WasmBackendLike } from './wasm-ops.js';
 
 type KernelArgs = Parameters<tf.KernelConfig['kernelFunc']>[0];
@@ -148,11 +149,13 @@ function supConKernel(args: KernelArgs): Info[] {
   const losses = ops.empty([n], 'float32');
   const lse = ops.empty([n], 'float32');
   const [ls, ps, ks, out, lses] = views(ops, logits, pos, keep, losses, lse);
-  supConRowsLoop(ls, ps, ks, out, lses, n, m);
+  supConRowsLoop(ls, ps, ks, out, lses, n, m, expRows(ops.backend));
   return [losses, lse];
 }
 
-function supConRowsLoop(ls: Heap, ps: Heap, ks: Heap, out: Heap, lses: Heap, n: number, m: number): void {
+function supConRowsLoop(ls: Heap, ps: Heap, ks: Heap, out: Heap, lses: Heap, n: number, m: number, er: ExpRows | null): void {
+  // the first m4 cells of a row go to the SIMD module (when there is one), the rest to expShifted
+  const m4 = er ? m & ~3 : 0;
   for (let i = 0; i < n; i++) {
     const row = i * m;
     let max = -Infinity, count = 0, posSum = 0;
@@ -172,8 +175,8 @@ function supConRowsLoop(ls: Heap, ps: Heap, ks: Heap, out: Heap, lses: Heap, n: 
     let lse = 0;
     if (nan) lse = NaN;
     else if (any) {
-      let s = 0;
-      for (let j = row; j < row + m; j++) if (ks[j] || ps[j]) s += expShifted(ls[j] - max);
+      let s = m4 > 0 ? er!.sumExp(ls.byteOffset + 4 * row, ks.byteOffset + row, ps.byteOffset + row, m4, max) : 0;
+      for (let j = row + m4; j < row + m; j++) if (ks[j] || ps[j]) s += expShifted(ls[j] - max);
       lse = Math.log(s) + max;
     }
     lses[i] = lse;
@@ -188,12 +191,13 @@ function supConGrad(args: KernelArgs): Info {
   return withOps(args.backend, (ops) => {
     const out = ops.empty([n, m], 'float32');
     const [dys, ls, ps, ks, lses, dl] = views(ops, dy, logits, pos, keep, lse, out);
-    supConGradLoop(dys, ls, ps, ks, lses, dl, n, m);
+    supConGradLoop(dys, ls, ps, ks, lses, dl, n, m, expRows(ops.backend));
     return out;
   });
 }
 
-function supConGradLoop(dys: Heap, ls: Heap, ps: Heap, ks: Heap, lses: Heap, dl: Heap, n: number, m: number): void {
+function supConGradLoop(dys: Heap, ls: Heap, ps: Heap, ks: Heap, lses: Heap, dl: Heap, n: number, m: number, er: ExpRows | null): void {
+  const m4 = er ? m & ~3 : 0;
   for (let i = 0; i < n; i++) {
     const row = i * m;
     let count = 0;
@@ -208,7 +212,8 @@ function supConGradLoop(dys: Heap, ls: Heap, ps: Heap, ks: Heap, lses: Heap, dl:
       for (let j = row; j < row + m; j++) dl[j] = ks[j] || ps[j] ? NaN : 0;
       continue;
     }
-    for (let j = row; j < row + m; j++) {
+    if (m4 > 0) er!.gradRow(ls.byteOffset + 4 * row, ks.byteOffset + row, ps.byteOffset + row, dl.byteOffset + 4 * row, m4, y, count, g);
+    for (let j = row + m4; j < row + m; j++) {
       const p = ks[j] || ps[j] ? count * expShifted(ls[j] - y) : 0;
       dl[j] = g * (p - ps[j]);
     }
