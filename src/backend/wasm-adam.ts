@@ -5,7 +5,10 @@
  * per memory from the bytes below (no toolchain: the module has one function and a loop).
  */
 import type * as tf from '@tensorflow/tfjs';
-import { F32, I32, V128, instantiateOnHeap, localGet as get, localSet as set, localTee as tee, moduleBytes, simd } from './wasm-asm.js';
+import {
+  BR_IF0, END, F32, I32, I32_ADD, I32_LT_U, I32_SHL, LOOP, V128, i32Const, instantiateOnHeap, localGet as get, localSet as set,
+  localTee as tee, moduleBytes, simd,
+} from './wasm-asm.js';
 
 /** Float32 constants of one Adam step. */
 export interface AdamConstants {
@@ -27,14 +30,14 @@ const I = 14, SPLAT = 9, GK = 23, MK = 24, VK = 25;
 const load = simd(0x00).concat([0x00, 0x00]);
 const store = simd(0x0b).concat([0x00, 0x00]);
 const [SPLAT_F32, SQRT, ADD, MUL, DIV] = [0x13, 0xe3, 0xe4, 0xe6, 0xe7].map(simd);
-const at = (base: number): number[] => [...get(base), ...get(I), 0x6a]; // base + i
+const at = (base: number): number[] => [...get(base), ...get(I), I32_ADD]; // base + i
 
 function code(): number[] {
   const code: number[] = [];
   for (let p = B1; p <= NLR; p++) code.push(...get(p), ...SPLAT_F32, ...set(p + SPLAT));
-  code.push(...get(N), 0x41, 4, 0x74, ...set(N)); // n = groups * 16 bytes
+  code.push(...get(N), ...i32Const(4), I32_SHL, ...set(N)); // n = groups * 16 bytes
   code.push(0x02, 0x40, ...get(N), 0x45, 0x0d, 0); // block; if n == 0 break
-  code.push(0x03, 0x40); // loop
+  code.push(...LOOP);
   code.push(...at(G), ...load, ...set(GK));
   // m = m * b1 + g * c1
   code.push(...at(M), ...at(M), ...load, ...get(B1 + SPLAT), ...MUL, ...get(GK), ...get(C1 + SPLAT), ...MUL, ...ADD, ...tee(MK), ...store);
@@ -43,8 +46,8 @@ function code(): number[] {
   // out = (m / o1) / (sqrt(v / o2) + eps) * -lr + w
   code.push(...at(OUT), ...get(MK), ...get(O1 + SPLAT), ...DIV, ...get(VK), ...get(O2 + SPLAT), ...DIV, ...SQRT, ...get(EPS + SPLAT), ...ADD, ...DIV);
   code.push(...get(NLR + SPLAT), ...MUL, ...at(W), ...load, ...ADD, ...store);
-  code.push(...get(I), 0x41, 16, 0x6a, ...tee(I), ...get(N), 0x49, 0x0d, 0); // i += 16; continue while i < n
-  code.push(0x0b, 0x0b); // end loop, end block
+  code.push(...get(I), ...i32Const(16), I32_ADD, ...tee(I), ...get(N), I32_LT_U, ...BR_IF0); // i += 16; continue while i < n
+  code.push(...END, ...END); // end loop, end block
   return code;
 }
 

@@ -42,6 +42,12 @@ export const simd = (op: number): number[] => [0xfd, ...leb(op)];
 export const v128Load = (offset = 0): number[] => [...simd(0x00), 0x04, ...leb(offset)];
 export const v128Store = (offset = 0): number[] => [...simd(0x0b), 0x04, ...leb(offset)];
 
+/** i32 arithmetic and comparison, and the control flow of a counted loop (`loop ... br_if 0 end`). */
+export const I32_ADD = 0x6a, I32_SUB = 0x6b, I32_MUL = 0x6c, I32_SHL = 0x74, I32_LT_U = 0x49;
+export const LOOP = [0x03, 0x40], END = [0x0b], BR_IF0 = [0x0d, 0x00];
+/** `v128.const 0` */
+export const V128_ZERO = [...simd(0x0c), ...new Array<number>(16).fill(0)];
+
 export const I32 = 0x7f;
 export const F32 = 0x7d;
 export const V128 = 0x7b;

@@ -6,8 +6,8 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import {
-  F32, F64, I32, V128, i32Const, instantiateOnHeap, localGet as get, localSet as set, localTee as tee, moduleBytes, simd,
-  v128Load, v128Store,
+  BR_IF0, END, F32, F64, I32, I32_ADD as ADD, I32_LT_U as LT_U, I32_SHL as SHL, LOOP, V128, V128_ZERO as ZERO, i32Const,
+  instantiateOnHeap, localGet as get, localSet as set, localTee as tee, moduleBytes, simd, v128Load, v128Store,
 } from './wasm-asm.js';
 
 /** Exports of the module (byte offsets; `m` a multiple of 4). */
@@ -18,7 +18,6 @@ export interface ExpRows {
   gradRow(x: number, k: number, p: number, out: number, m: number, shift: number, c: number, g: number): void;
 }
 
-const ADD = 0x6a, LT_U = 0x49, LOOP = [0x03, 0x40], END = [0x0b], BR_IF0 = [0x0d, 0x00];
 const f32Const = (v: number): number[] => {
   const b = new Uint8Array(new Float32Array([v]).buffer);
   return [0x43, ...b];
@@ -29,7 +28,6 @@ const [I_ADD, I_SHL, I_NE, TRUNC_SAT, CONVERT_U] = [0xae, 0xab, 0x38, 0xf8, 0xfb
 const [AND, OR] = [simd(0x4e), simd(0x50)];
 const LOAD32_ZERO = [...simd(0x5c), 0x02, 0x00];
 const WIDEN = [...simd(0x89), ...simd(0xa9)]; // u8 -> u16 -> u32, low lanes
-const ZERO = [...simd(0x0c), ...new Array<number>(16).fill(0)];
 
 /** Leaves `e^t` (f32x4) on the stack for `t` in local `T`, using local `K` as scratch. */
 function expOf(T: number, K: number): number[] {
@@ -60,7 +58,7 @@ function sumExpCode(): number[] {
   const c: number[] = [];
   c.push(...ZERO, ...set(ACC0), ...ZERO, ...set(ACC1), ...get(SHIFT), ...simd(0x13), ...set(SH), ...i32Const(0), ...set(J));
   c.push(...LOOP);
-  c.push(...get(X), ...get(J), ...i32Const(2), 0x74 /* shl */, ADD, ...v128Load(), ...get(SH), ...F_SUB, ...set(T));
+  c.push(...get(X), ...get(J), ...i32Const(2), SHL, ADD, ...v128Load(), ...get(SH), ...F_SUB, ...set(T));
   c.push(...expOf(T, KK), ...keepMask(K, P, J), ...AND, ...tee(E));
   c.push(...simd(0x5f), ...get(ACC0), ...simd(0xf0), ...set(ACC0)); // f64x2.promote_low_f32x4; f64x2.add
   // high two lanes: shuffle them down, then promote
@@ -77,8 +75,8 @@ function gradRowCode(): number[] {
   const c: number[] = [];
   c.push(...get(SHIFT), ...simd(0x13), ...set(SH), ...get(C), ...simd(0x13), ...set(CS), ...get(G), ...simd(0x13), ...set(GS));
   c.push(...i32Const(0), ...set(J), ...LOOP);
-  c.push(...get(OUT), ...get(J), ...i32Const(2), 0x74, ADD); // store address
-  c.push(...get(X), ...get(J), ...i32Const(2), 0x74, ADD, ...v128Load(), ...get(SH), ...F_SUB, ...set(T));
+  c.push(...get(OUT), ...get(J), ...i32Const(2), SHL, ADD); // store address
+  c.push(...get(X), ...get(J), ...i32Const(2), SHL, ADD, ...v128Load(), ...get(SH), ...F_SUB, ...set(T));
   c.push(...expOf(T, KK), ...get(CS), ...F_MUL, ...keepMask(K, P, J), ...AND);
   c.push(...get(P), ...get(J), ADD, ...LOAD32_ZERO, ...WIDEN, ...CONVERT_U, ...F_SUB, ...get(GS), ...F_MUL, ...v128Store());
   c.push(...get(J), ...i32Const(4), ADD, ...tee(J), ...get(M), LT_U, ...BR_IF0, ...END);

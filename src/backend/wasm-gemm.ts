@@ -9,8 +9,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import {
-  I32, V128, backendMemory, i32Const, instantiateOnHeap, localGet as get, localSet as set, localTee as tee,
-  moduleBytes, simd, v128Load, v128Store,
+  BR_IF0, END, I32, I32_ADD as ADD, I32_LT_U as LT_U, I32_MUL as MUL, I32_SUB as SUB, LOOP, V128, V128_ZERO as zero,
+  backendMemory, i32Const, instantiateOnHeap, localGet as get, localSet as set, localTee as tee, moduleBytes, simd, v128Load, v128Store,
 } from './wasm-asm.js';
 import type { WasmOps, Info } from './wasm-ops.js';
 import { ConfigError } from '../core/errors.js';
@@ -31,10 +31,7 @@ interface GemmModule {
   fma: boolean;
 }
 
-const ADD = 0x6a, SUB = 0x6b, MUL = 0x6c, LT_U = 0x49;
-const LOOP = [0x03, 0x40], END = [0x0b], BR_IF0 = [0x0d, 0x00];
 const splat32 = [...simd(0x09), 0x02, 0x00]; // v128.load32_splat
-const zero = [...simd(0x0c), ...new Array<number>(16).fill(0)]; // v128.const 0
 
 function gemmCode(rows: number, fma: boolean): [number[], [number, number][], number[]] {
   const [A, ARS, B, PANEL, KSTEP, C, CRS, M, N, K, ACC] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmKernel, withOps, type Info, type WasmOps } from './wasm-ops.js';
 import {
-  I32, V128, i32Const, instantiateOnHeap, localGet as get, localSet as set, localTee as tee, moduleBytes, simd, v128Load, v128Store,
+  BR_IF0, END, I32, I32_ADD as ADD, I32_LT_U as LT_U, I32_MUL as MUL, I32_SUB as SUB, LOOP, V128, i32Const, instantiateOnHeap,
+  localGet as get, localSet as set, localTee as tee, moduleBytes, simd, v128Load, v128Store,
 } from './wasm-asm.js';
 
 type KernelArgs = Parameters<tf.KernelConfig['kernelFunc']>[0];
@@ -112,7 +113,6 @@ function pool2x2Code(): number[] {
   const [X, G, OUT, B, H, W, CH, OH, OW] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const [BI, YR, YC, K, P0, GP, ROWB, CHB] = [9, 10, 11, 12, 13, 14, 15, 16];
   const [V0, V1, V2, V3, M, C0, C1, C2, C3, GV, NEG] = [17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27];
-  const ADD = 0x6a, MUL = 0x6c, LT_U = 0x49, LOOP = [0x03, 0x40], END = [0x0b], BR_IF0 = [0x0d, 0];
   const [GT, AND, ANDNOT, SELECT] = [simd(0x44), simd(0x4e), simd(0x4f), simd(0x52)];
   const c: number[] = [];
   // NEG = splat(-inf), ROWB = w * ch * 4 (one input row), CHB = ch * 4
@@ -135,7 +135,7 @@ function pool2x2Code(): number[] {
   c.push(...get(V2), ...get(M), ...GT, ...set(C2), ...get(V2), ...get(M), ...get(C2), ...SELECT, ...set(M));
   c.push(...get(V3), ...get(M), ...GT, ...set(C3));
   const store = (row: boolean, col: boolean, mask: number[]): void => {
-    c.push(...at(row, col), ...get(OUT), ...get(X), 0x6b /* sub */, ADD, ...get(GV), ...mask, ...AND, ...v128Store());
+    c.push(...at(row, col), ...get(OUT), ...get(X), SUB, ADD, ...get(GV), ...mask, ...AND, ...v128Store());
   };
   store(true, true, get(C3));
   store(true, false, [...get(C2), ...get(C3), ...ANDNOT]);
