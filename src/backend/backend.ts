@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, oneOf } from '../core/errors.js';
 import { registerWasmKernels } from './wasm-kernels.js';
 import { MATMUL_KERNELS, setWasmMatMul, type MatMulKernel } from './wasm-gemm.js';
 
@@ -50,12 +50,7 @@ let current: BackendInfo | null = null;
  */
 export async function init(options: BackendOptions = {}): Promise<BackendInfo> {
   const matMul = options.matMul ?? envMatMul();
-  if (matMul !== undefined) {
-    if (!MATMUL_KERNELS.includes(matMul)) {
-      throw new ConfigError(`backend: option 'matMul' must be one of ${MATMUL_KERNELS.join(', ')} (got '${String(matMul)}')`);
-    }
-    setWasmMatMul(matMul);
-  }
+  if (matMul !== undefined) setWasmMatMul(oneOf("backend: option 'matMul'", MATMUL_KERNELS, matMul));
   const requested = options.backend ?? envBackend();
   const threads = options.threads ?? envThreads() ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) {
@@ -86,9 +81,7 @@ export function info(): BackendInfo | null {
 /** The environment variable `name` when set: one of `allowed`, else a {@link ConfigError}. */
 function envChoice<T extends string>(name: string, allowed: readonly T[]): T | undefined {
   const v = isNode ? process.env[name] : undefined;
-  if (v === undefined || v === '') return undefined;
-  if (!(allowed as readonly string[]).includes(v)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')} (got '${v}')`);
-  return v as T;
+  return v === undefined || v === '' ? undefined : oneOf(name, allowed, v);
 }
 
 const envBackend = (): BackendName | undefined => envChoice('AKIN_BACKEND', BACKEND_NAMES);

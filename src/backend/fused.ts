@@ -42,6 +42,22 @@ function hasKernel(name: string): boolean {
 }
 
 /**
+ * The gradient of a one-input kernel `name` (input `x`, output `y`) as the kernel `gradName` with inputs
+ * `dy`, `x` and `y` and the forward kernel's attributes.
+ */
+function registerGradientFromXY(name: string, gradName: string): void {
+  tf.registerGradient({
+    kernelName: name,
+    inputsToSave: ['x'],
+    outputsToSave: [true],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, y] = saved;
+      return { x: () => tf.engine().runKernel(gradName, { dy: dy as tf.Tensor, x, y }, attrs) as tf.Tensor };
+    },
+  });
+}
+
+/**
  * Row-wise `log([1 +] sum_j w_ij exp(z_ij))` with `z = scale * (x - shift)`, over the entries with
  * `w_ij > 0` (`w` is a boolean mask or non-negative float32 weights, e.g. how often a pair occurs).
  * Rows with no such entry give 0. Differentiable with respect to `x` only; entries left out get no
@@ -116,15 +132,7 @@ export function l2NormalizeRows<T extends tf.Tensor>(x: T, epsilon: number): T {
   return tf.tidy(() => tf.div(x, tf.maximum(tf.sqrt(tf.sum(tf.square(x), -1, true)), epsilon)) as T);
 }
 
-tf.registerGradient({
-  kernelName: L2_NORMALIZE,
-  inputsToSave: ['x'],
-  outputsToSave: [true],
-  gradFunc: (dy, saved, attrs) => {
-    const [x, y] = saved;
-    return { x: () => tf.engine().runKernel(L2_NORMALIZE_GRAD, { dy: dy as tf.Tensor, x, y }, attrs) as tf.Tensor };
-  },
-});
+registerGradientFromXY(L2_NORMALIZE, L2_NORMALIZE_GRAD);
 
 /** Boolean [n, m] masks of the positive pairs (same label) and the negative pairs (different label). */
 export interface PairMasks {
@@ -314,15 +322,7 @@ export function tripletMargins(x: tf.Tensor2D, triplets: TripletBits, { margin, 
   });
 }
 
-tf.registerGradient({
-  kernelName: TRIPLET_MARGIN,
-  inputsToSave: ['x'],
-  outputsToSave: [true],
-  gradFunc: (dy, saved, attrs) => {
-    const [x, y] = saved;
-    return { x: () => tf.engine().runKernel(TRIPLET_MARGIN_GRAD, { dy: dy as tf.Tensor, x, y }, attrs) as tf.Tensor };
-  },
-});
+registerGradientFromXY(TRIPLET_MARGIN, TRIPLET_MARGIN_GRAD);
 
 /**
  * The mean of the positive values of {@link tripletMargins} with relu (0 when none is positive), i.e.

@@ -13,7 +13,7 @@ import {
   backendMemory, i32Const, instantiateOnHeap, localGet as get, localSet as set, localTee as tee, moduleBytes, simd, v128Load, v128Store,
 } from './wasm-asm.js';
 import type { WasmOps, Info } from './wasm-ops.js';
-import { ConfigError } from '../core/errors.js';
+import { oneOf } from '../core/errors.js';
 
 /** Exports of the module: see {@link gemmCode} and {@link packCode}. */
 interface GemmModule {
@@ -131,10 +131,7 @@ let mode: MatMulKernel = 'auto';
 
 /** Chooses the wasm backend's float32 matmul (default `auto`: akin's on one thread, XNNPACK's with more). */
 export function setWasmMatMul(kernel: MatMulKernel): void {
-  if (!MATMUL_KERNELS.includes(kernel)) {
-    throw new ConfigError(`setWasmMatMul: kernel must be one of ${MATMUL_KERNELS.join(', ')} (got '${String(kernel)}')`);
-  }
-  mode = kernel;
+  mode = oneOf('setWasmMatMul: kernel', MATMUL_KERNELS, kernel);
 }
 
 /** The float32 matmul the wasm backend uses now: `akin` or `xnnpack`. */
@@ -162,8 +159,6 @@ const packMinRows = 32;
 /** Products computed on this path so far, and whether its module multiplies-adds fused (for tests and benchmarks). */
 export const akinMatMulStats: { calls: number; fma: boolean | null } = { calls: 0, fma: null };
 
-const prod = (s: number[]): number => s.reduce((x, y) => x * y, 1);
-
 /** Activations of `_FusedMatMul` this path applies, as the wasm kernel that computes each. */
 const ACTIVATIONS: Record<string, string | null> = { linear: null, relu: 'Relu', relu6: 'Relu6', elu: 'Elu', sigmoid: 'Sigmoid', leakyrelu: 'LeakyRelu' };
 
@@ -183,8 +178,8 @@ export interface MatMulArgs {
  */
 function broadcastBatch(sa: number[], sb: number[]): number[] | null {
   if (sa.length === sb.length && sa.every((d, i) => d === sb[i])) return sa;
-  if (prod(sa) === 1 && sb.length >= sa.length) return sb;
-  if (prod(sb) === 1 && sa.length >= sb.length) return sa;
+  if (tf.util.sizeFromShape(sa) === 1 && sb.length >= sa.length) return sb;
+  if (tf.util.sizeFromShape(sb) === 1 && sa.length >= sb.length) return sa;
   return null;
 }
 
@@ -205,12 +200,12 @@ export function akinMatMul(ops: WasmOps, m: MatMulArgs, transposeLastTwo: (ops: 
   const K = m.transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
   const N = m.transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
   const batchShapeA = a.shape.slice(0, -2), batchShapeB = b.shape.slice(0, -2);
-  const batchA = prod(batchShapeA), batchB = prod(batchShapeB);
+  const batchA = tf.util.sizeFromShape(batchShapeA), batchB = tf.util.sizeFromShape(batchShapeB);
   const outBatch = broadcastBatch(batchShapeA, batchShapeB);
   if (!outBatch) return null;
   if (N < 8 || K === 0 || M === 0) return null;
   if (bias && bias.dtype !== 'float32') return null;
-  const biasSize = bias ? prod(bias.shape) : 0;
+  const biasSize = bias ? tf.util.sizeFromShape(bias.shape) : 0;
   if (bias && !(biasSize === 1 || (biasSize === N && bias.shape[bias.shape.length - 1] === N))) return null;
   const gm = gemmModule(ops.backend);
   if (!gm) return null;

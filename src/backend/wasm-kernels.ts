@@ -68,7 +68,7 @@ export function patchWasmMatMul(): void {
 /** Whether a fused matmul's bias is other than one value per output column (shape [N] or [1, ..., N]). */
 function biasNeedsBroadcast(bias: Info, b: Info, transposeB: boolean): boolean {
   const n = b.shape[b.shape.length - (transposeB ? 2 : 1)];
-  return bias.shape.reduce((x, y) => x * y, 1) !== n || bias.shape[bias.shape.length - 1] !== n;
+  return tf.util.sizeFromShape(bias.shape) !== n || bias.shape[bias.shape.length - 1] !== n;
 }
 
 let extraRegistered = false;

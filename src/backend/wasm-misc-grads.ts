@@ -27,6 +27,13 @@ function maxPoolGrad(args: KernelArgs): Info {
   });
 }
 
+/** 2 x 2 windows with stride 2, no padding before them, inside the input (the common pooling layer). */
+function isPool2x2(c: tf.backend_util.Conv2DInfo): boolean {
+  return c.effectiveFilterHeight === 2 && c.effectiveFilterWidth === 2 && c.strideHeight === 2 && c.strideWidth === 2 &&
+    c.dilationHeight === 1 && c.dilationWidth === 1 && c.padInfo.top === 0 && c.padInfo.left === 0 &&
+    2 * c.outHeight <= c.inHeight && 2 * c.outWidth <= c.inWidth;
+}
+
 /**
  * The loops of {@link maxPoolGrad}, in a function of their own so that V8 optimises them once (not per
  * kernel call). `out` is zeroed here.
@@ -37,7 +44,7 @@ function routeToMaxima(xs: Heap, gs: Heap, out: Heap, c: tf.backend_util.Conv2DI
   const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = c;
   const { effectiveFilterHeight: fh, effectiveFilterWidth: fw } = c;
   const top = c.padInfo.top, left = c.padInfo.left;
-  if (fh === 2 && fw === 2 && sh === 2 && sw === 2 && dh === 1 && dw === 1 && top === 0 && left === 0 && 2 * oh <= h && 2 * ow <= w) {
+  if (isPool2x2(c)) {
     routeToMaxima2x2(xs, gs, out, c.batchSize, h, w, ch, oh, ow);
     return;
   }
@@ -152,9 +159,7 @@ function pool2x2Code(): number[] {
 /** The 2 x 2 / stride 2 gradient through {@link pool2x2Code}; false when it does not apply. */
 function routeToMaxima2x2Simd(ops: WasmOps, input: Info, dy: Info, dx: Info, c: tf.backend_util.Conv2DInfo): boolean {
   const { inHeight: h, inWidth: w, inChannels: ch, outHeight: oh, outWidth: ow, batchSize: batch } = c;
-  const plain = c.effectiveFilterHeight === 2 && c.effectiveFilterWidth === 2 && c.strideHeight === 2 && c.strideWidth === 2 &&
-    c.padInfo.top === 0 && c.padInfo.left === 0 && 2 * oh <= h && 2 * ow <= w;
-  if (!plain || ch % 4 !== 0 || batch * oh * ow === 0 || input.dtype !== 'float32') return false;
+  if (!isPool2x2(c) || ch % 4 !== 0 || batch * oh * ow === 0 || input.dtype !== 'float32') return false;
   const f = instantiateOnHeap(ops.backend, poolCache, (shared, memory) => {
     const bytes = moduleBytes(shared, [['pool2x2', new Array<number>(9).fill(I32), [[8, I32], [11, V128]], pool2x2Code()]]);
     return new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports.pool2x2 as Pool2x2;

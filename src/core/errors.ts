@@ -19,6 +19,12 @@ export class ConfigError extends AkinError {
   }
 }
 
+/** `value` when it is one of `allowed`; otherwise a {@link ConfigError}: "`what` must be one of a, b (got 'value')". */
+export function oneOf<T extends string>(what: string, allowed: readonly T[], value: unknown): T {
+  if (!(allowed as readonly unknown[]).includes(value)) throw new ConfigError(`${what} must be one of ${allowed.join(', ')} (got '${String(value)}')`);
+  return value as T;
+}
+
 /** Input data is missing, unreadable or malformed. */
 export class DataError extends AkinError {
   constructor(message: string) {
