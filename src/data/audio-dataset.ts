@@ -3,12 +3,13 @@
  * list of WAV paths with labels. {@link readAudioDataset} turns either into a {@link Dataset} of
  * fixed-size features through an {@link AudioPreprocessor}.
  */
-import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { readdirSync, statSync, type Stats } from 'node:fs';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { DataError } from '../core/errors.js';
 import { parseOptions } from '../core/options.js';
 import { readCsv } from './csv.js';
+import { forEachJsonLine, readText } from './text-io.js';
 import type { Dataset } from './dataset.js';
 import { AudioPreprocessor } from './audio-preprocessor.js';
 import { encodeLabels } from './vectors.js';
@@ -96,15 +97,7 @@ function readList(source: string, pathField: string, labelField: string | null):
     });
   } else if (ext === '.jsonl' || ext === '.ndjson') {
     out = [];
-    readText(source).split('\n').forEach((line, i) => {
-      if (line.trim() === '') return;
-      const where = `${source}:${i + 1}`;
-      let rec: unknown;
-      try {
-        rec = JSON.parse(line);
-      } catch (e) {
-        throw new DataError(`${where}: not valid JSON (${(e as Error).message})`);
-      }
+    forEachJsonLine(readText(source), source, (rec, where) => {
       const r = rec as Record<string, unknown>;
       if (rec === null || typeof rec !== 'object' || typeof r[pathField] !== 'string') throw new DataError(`${where}: expected an object with a string '${pathField}'`);
       if (labelField === null) {
@@ -126,14 +119,6 @@ function readList(source: string, pathField: string, labelField: string | null):
   }
   if (out.length === 0) throw new DataError(`${source}: no items`);
   return out;
-}
-
-function readText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new DataError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
 }
 
 function walkWavs(dir: string, out: string[]): void {

@@ -24,7 +24,8 @@ export interface TextRecords {
   labels: unknown[] | null;
 }
 
-function readText(path: string): string {
+/** The file as UTF-8 text; a file that cannot be read is a {@link DataError} naming it and why. */
+export function readText(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {

@@ -3,13 +3,12 @@
  * feature pipeline) read from `.npy` or JSON lines, with their labels, as a {@link Dataset} that
  * akin can train an adapter on and evaluate.
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DataError } from '../core/errors.js';
 import { parseOptions } from '../core/options.js';
 import type { Dataset } from './dataset.js';
 import { readNpy } from './npy.js';
-import { forEachJsonLine } from './text-io.js';
+import { forEachJsonLine, readText } from './text-io.js';
 
 /** Options of {@link readVectors}. */
 export interface ReadVectorsOptions {
@@ -179,14 +178,6 @@ export function readVectorsById(path: string, options: { idField?: string; vecto
     seen.add(id);
   }
   return { features, dim, ids };
-}
-
-function readText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new DataError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
 }
 
 function readLabelFile(path: string, labelField: string): unknown[] {
